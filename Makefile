@@ -1,0 +1,43 @@
+# Two commands on a fresh machine: `make site` and `make test` (see README).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: site internal serve test bench clean
+
+site: $(VENV)/.site-installed
+	$(BIN)/kb check
+	$(BIN)/kb build
+	$(BIN)/kb build --audience internal
+	@echo
+	@echo "公开站点: $(CURDIR)/site/index.html    内部站点: $(CURDIR)/site-internal/index.html"
+	@echo "预览: make serve（http://127.0.0.1:8000/）"
+
+serve: $(VENV)/.site-installed
+	$(BIN)/mkdocs serve
+
+test: $(VENV)/.test-installed /usr/bin/chromium
+	$(BIN)/pytest
+
+bench: $(VENV)/.site-installed
+	$(BIN)/python benchmarks/site_bench.py
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.site-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.test-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@ $(VENV)/.site-installed
+
+# Browser tests drive Debian's chromium through Playwright (no browser download).
+/usr/bin/chromium:
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+
+clean:
+	rm -rf site site-internal .site* search_index/_* $(VENV)

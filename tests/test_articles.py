@@ -1,0 +1,123 @@
+"""The Article model: one parser for front matter and body, with problems located by line."""
+
+import datetime as dt
+
+from kb.articles import parse_article, parse_page
+
+GOOD = """---
+id: KB-0042
+title: 公文发送失败
+module: 公文流转
+symptoms:
+  - 提示“HTTP 500 内部服务器错误”
+audience: public
+status: validated
+applies_to: [V8.0, V8.1]
+updated: 2026-09-12
+review_by: 2027-03-12
+owner: 公文产品组
+aliases: [old-slug, KB-9042]
+---
+
+## 现象
+
+发送时报错。
+
+## 适用范围/环境
+
+V8.0。
+
+## 原因
+
+```
+## 不是小节（在代码块里）
+```
+
+## 解决办法
+
+1. 清缓存。
+"""
+
+
+def write(tmp_path, text, name="a.md", encoding="utf-8"):
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def test_parses_every_field(tmp_path):
+    article, problems = parse_article(write(tmp_path, GOOD))
+    assert problems == []
+    assert article.id == "KB-0042"
+    assert article.symptoms == ("提示“HTTP 500 内部服务器错误”",)
+    assert article.applies_to == ("V8.0", "V8.1")
+    assert article.updated == dt.date(2026, 9, 12)
+    assert article.aliases == ("old-slug", "KB-9042")
+    assert article.url_path == "kb/KB-0042/"
+    assert article.is_public
+    assert [s.title for s in article.sections()] == ["现象", "适用范围/环境", "原因", "解决办法"]
+    assert article.line_of("module") == 4
+    assert article.sections()[0].line == 16
+
+
+def test_draft_and_internal_are_not_public(tmp_path):
+    draft, _ = parse_article(write(tmp_path, GOOD.replace("status: validated", "status: draft")))
+    internal, _ = parse_article(write(tmp_path, GOOD.replace("audience: public", "audience: internal"), "b.md"))
+    assert not draft.is_public and draft.in_build("internal")
+    assert not internal.is_public and not internal.in_build("public")
+
+
+def test_bad_values_are_each_reported_with_their_line(tmp_path):
+    text = (GOOD.replace("id: KB-0042", "id: KB42")
+                .replace("status: validated", "status: done")
+                .replace("review_by: 2027-03-12", "review_by: 2027-02-30")
+                .replace("aliases: [old-slug, KB-9042]", "aliases: [../../etc]"))
+    article, problems = parse_article(write(tmp_path, text))
+    assert article is None
+    assert {(p.line, p.message.split(" ")[0]) for p in problems} >= {(2, "编号"), (8, "status"), (11, "review_by"), (13, "别名")}
+    assert all(p.hint for p in problems)
+
+
+def test_missing_fields_and_sections(tmp_path):
+    text = GOOD.replace("owner: 公文产品组\n", "").replace("## 原因\n", "")
+    article, problems = parse_article(write(tmp_path, text))
+    assert article is None
+    messages = [p.message for p in problems]
+    assert "缺少必填字段 owner" in messages
+    assert "缺少正文小节 “## 原因”" in messages
+
+
+def test_sections_out_of_order(tmp_path):
+    text = GOOD.replace("## 现象\n", "## 临时\n").replace("## 解决办法\n", "## 解决办法\n\n## 现象\n")
+    _, problems = parse_article(write(tmp_path, text))
+    assert [p.message for p in problems] == ["小节 “## 现象” 顺序不对"]
+
+
+def test_yaml_error_names_the_line(tmp_path):
+    _, problems = parse_article(write(tmp_path, GOOD.replace("title: 公文发送失败", "title: [公文发送失败")))
+    assert len(problems) == 1 and problems[0].line == 3 and "YAML" in problems[0].message
+
+
+def test_duplicate_key(tmp_path):
+    _, problems = parse_article(write(tmp_path, GOOD.replace("owner: 公文产品组", "owner: 公文产品组\ntitle: 另一个")))
+    assert any("字段 title 重复" in p.message and p.line == 13 for p in problems)
+
+
+def test_non_utf8_names_the_line(tmp_path):
+    _, problems = parse_article(write(tmp_path, GOOD, encoding="gb18030"))
+    assert len(problems) == 1 and problems[0].line == 3 and "UTF-8" in problems[0].message
+
+
+def test_utf8_bom_is_accepted(tmp_path):
+    article, problems = parse_article(write(tmp_path, "\ufeff" + GOOD))
+    assert problems == [] and article.id == "KB-0042"
+
+
+def test_unterminated_front_matter(tmp_path):
+    _, problems = parse_article(write(tmp_path, "---\nid: KB-0001\n"))
+    assert problems[0].line == 1 and "结束标记" in problems[0].message
+
+
+def test_page_audience_validated(tmp_path):
+    fm, problems = parse_page(write(tmp_path, "---\ntitle: x\naudience: secret\n---\n# x\n"))
+    assert fm.data["title"] == "x" and problems[0].line == 3

@@ -1,0 +1,68 @@
+"""`kb build`: check, then build the site into a temporary folder and swap it into place,
+so a failed or interrupted build never leaves a half-written site."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+from pathlib import Path
+
+from kb.checks import check_project
+from kb.problems import ProblemsFound
+from kb.project import Project
+
+
+class BuildFailed(Exception):
+    """MkDocs itself failed (strict-mode warning, theme error); the old site is untouched."""
+
+
+def build_site(project: Project, audience: str = "public", site_dir: Path | None = None) -> Path:
+    problems = check_project(project)
+    if problems:
+        raise ProblemsFound(problems, "kb check")
+    # Imported here: mkdocs and Material take most of a second to import, and the read-only
+    # commands (list, check, search) must stay quick.
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import MkDocsException
+
+    target = Path(site_dir) if site_dir else project.site_dir(audience)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent))
+    try:
+        try:
+            config = load_config(str(project.mkdocs_yml), site_dir=str(staging))
+            config.plugins["kb"].config.audience = audience
+            build(config)
+        except MkDocsException as err:
+            raise BuildFailed(str(err)) from None
+        _swap_into_place(staging, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def _swap_into_place(staging: Path, target: Path) -> None:
+    """Replace `target` by `staging` with two renames on one file system; the old site
+    is deleted only once the new one is in place."""
+    old = None
+    if target.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+        old.rmdir()
+        target.rename(old)
+    staging.rename(target)
+    if old:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def mkdocs_logging(verbose: bool) -> None:
+    """Show MkDocs' warnings (strict mode turns them into a failed build) on stderr."""
+    logger = logging.getLogger("mkdocs")
+    if not any(getattr(h, "_kb", False) for h in logger.handlers):
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s - %(message)s"))
+        handler._kb = True
+        logger.addHandler(handler)
+    logger.setLevel(logging.INFO if verbose else logging.WARNING)
+    logging.getLogger("jieba").setLevel(logging.INFO if verbose else logging.WARNING)

@@ -1,0 +1,245 @@
+"""Markdown for the generated pages: article pages, module index pages, the symptom and
+error-code index, alias redirects and the `<!-- kb:... -->` markers in authored pages.
+
+Pure text generation (no MkDocs import) so the checks can share the marker list.
+Everything taken from front matter is HTML-escaped: titles and symptoms are data.
+"""
+
+from __future__ import annotations
+
+import html
+import posixpath
+import re
+from collections import defaultdict
+
+import yaml
+
+from kb.articles import AUDIENCE_LABELS, STATUS_LABELS, Article
+from kb.commitments import Commitments
+from kb.links import rewrite_links, split_id_target
+
+MARKERS = ("search-box", "top-symptoms", "hotline", "commitments")
+MARKER_PATTERN = re.compile(r"<!--\s*kb:([a-z-]+)\s*-->")
+
+KB_INDEX = "kb/index.md"
+SYMPTOM_INDEX = "kb/symptoms.md"
+
+# Error codes as callers read them out: HTTP 500, ORA-12541, 0x80070005, 550 5.7.1,
+# AADSTS9000411 and the product's own DOC-5001 style codes.
+ERROR_CODE = re.compile(
+    r"\b(?:HTTP\s?[1-5]\d\d|[45]\d\d\s[245]\.\d{1,3}\.\d{1,3}|0x[0-9A-Fa-f]{6,8}"
+    r"|[A-Z]{2,6}-\d{3,6}|[A-Z]{4,}\d{4,}|(?<![\d.])[45]\d\d(?![\d.]))"
+)
+
+
+def e(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _md_cell(value: str) -> str:
+    """Escape text for a Markdown table cell (pipes, HTML, line breaks)."""
+    return e(value).replace("|", "&#124;").replace("\n", " ")
+
+
+def _front_matter(**meta) -> str:
+    return "---\n" + yaml.safe_dump(meta, allow_unicode=True, sort_keys=False) + "---\n\n"
+
+
+def article_page_path(article_id: str) -> str:
+    return f"kb/{article_id}.md"
+
+
+def relative(from_page: str, to_page: str) -> str:
+    """Relative Markdown link between two docs-relative .md paths."""
+    return posixpath.relpath(to_page, posixpath.dirname(from_page) or ".")
+
+
+def error_codes(text: str) -> list[str]:
+    return [m.group(0) for m in ERROR_CODE.finditer(text)]
+
+
+class SitePages:
+    """Builds every generated page for one audience from the project's articles."""
+
+    def __init__(self, articles: list[Article], resolve: dict[str, Article], modules, commitments: Commitments,
+                 site_url: str, audience: str):
+        self.articles = articles
+        self.resolve = resolve
+        self.modules = modules
+        self.commitments = commitments
+        self.site_url = site_url
+        self.audience = audience
+        self.by_module: dict[str, list[Article]] = defaultdict(list)
+        for article in articles:
+            if article.status != "archived":
+                self.by_module[article.module].append(article)
+
+    # Links -------------------------------------------------------------------------------
+
+    def link_target(self, from_page: str, target: str, source_dir=None) -> str | None:
+        """New target for a link to an article (by id, alias or file path), else None."""
+        parts = split_id_target(target)
+        if parts:
+            article = self.resolve.get(parts[0])
+            fragment = parts[1]
+        elif source_dir is not None and target.split("#")[0].endswith(".md"):
+            path, _, fragment = target.partition("#")
+            resolved = (source_dir / path).resolve()
+            article = next((a for a in self.articles if a.path.resolve() == resolved), None)
+            fragment = "#" + fragment if fragment else ""
+        else:
+            return None
+        if article is None:
+            return None
+        return relative(from_page, article_page_path(article.id)) + fragment
+
+    def rewrite(self, markdown: str, from_page: str, source_dir=None) -> str:
+        return rewrite_links(markdown, lambda t: self.link_target(from_page, t, source_dir))
+
+    def article_url(self, article: Article) -> str:
+        return self.site_url + article.url_path if self.site_url else "/" + article.url_path
+
+    # Article pages -----------------------------------------------------------------------
+
+    def article_page(self, article: Article) -> str:
+        page = article_page_path(article.id)
+        meta = {"title": article.title, "tags": [article.module], "kb_id": article.id}
+        if article.status == "archived":
+            meta["search"] = {"exclude": True}
+        module = self._module(article.module)
+        module_link = f"[{e(article.module)}]({relative(page, module.page)})" if module else e(article.module)
+        status = STATUS_LABELS[article.status]
+        lines = [
+            _front_matter(**meta),
+            f"# {e(article.title)}\n",
+        ]
+        if article.status == "archived":
+            lines.append('<div class="kb-banner kb-banner--archived">本文已归档，内容可能已过时，仅供参考。请在“自助排障”中搜索最新文章。</div>\n')
+        elif article.status == "draft":
+            lines.append('<div class="kb-banner kb-banner--draft">草稿：本文尚未验证，仅在内部站点显示。</div>\n')
+        if article.audience == "internal":
+            lines.append('<div class="kb-banner kb-banner--internal">内部文章：仅供服务工程师使用，请勿发送给客户。</div>\n')
+        lines.append(
+            f"编号 **{e(article.id)}** · 模块 {module_link} · 状态 {status} · "
+            f"适用版本 {e('、'.join(article.applies_to))} · 最后更新 {article.updated} · "
+            f"最后审核 {article.updated} · 下次审核 {article.review_by}"
+            "\n{ .kb-status }\n"
+        )
+        symptoms = "".join(f"<li>{e(s)}</li>" for s in article.symptoms)
+        lines.append(f'<div class="kb-symptoms"><p class="kb-symptoms__title">您是否遇到以下现象？</p><ul>{symptoms}</ul></div>\n')
+        url = self.article_url(article)
+        lines.append(
+            f'<div class="kb-share"><label>文章链接 <input class="kb-share__url" type="text" readonly value="{e(url)}"></label>'
+            f'<button type="button" class="md-button kb-share__copy" data-url="{e(url)}">复制链接</button>'
+            '<span class="kb-share__done" hidden>已复制</span></div>\n'
+        )
+        lines.append(self.rewrite(article.body, page, article.path.parent).strip() + "\n")
+        lines.append(f"\n## 联系服务中心\n\n{self.commitments.escalation_html(article.id)}\n")
+        return "\n".join(lines)
+
+    def _module(self, name: str):
+        return next((m for m in self.modules if m.name == name), None)
+
+    # Index pages -------------------------------------------------------------------------
+
+    def module_page(self, module) -> str:
+        articles = self.by_module.get(module.name, [])
+        out = [_front_matter(title=module.name), f"# {e(module.name)}\n",
+               f"本模块共 {len(articles)} 篇故障处理文章。按现象查找更快：见 [现象与错误代码索引]({relative(module.page, SYMPTOM_INDEX)})。\n"]
+        if articles:
+            out.append("| 编号 | 标题 | 主要现象 | 更新 |\n| --- | --- | --- | --- |")
+            for a in articles:
+                badge = f" `{AUDIENCE_LABELS[a.audience]}`" if a.audience == "internal" else ""
+                badge += " `草稿`" if a.status == "draft" else ""
+                out.append(f"| {e(a.id)} | [{_md_cell(a.title)}]({relative(module.page, article_page_path(a.id))}){badge} "
+                           f"| {_md_cell(a.symptoms[0])} | {a.updated} |")
+        return "\n".join(out) + "\n"
+
+    def kb_index_page(self) -> str:
+        out = [_front_matter(title="自助排障"), "# 自助排障\n",
+               "在页面顶部的搜索框输入您看到的现象或错误代码（例如“公文 发送 失败”“ORA-12541”），"
+               f"或按模块浏览，也可以查看 [现象与错误代码索引]({relative(KB_INDEX, SYMPTOM_INDEX)})。\n",
+               "## 按模块浏览\n", "| 模块 | 文章数 |\n| --- | --- |"]
+        for module in self.modules:
+            out.append(f"| [{_md_cell(module.name)}]({relative(KB_INDEX, module.page)}) | {len(self.by_module.get(module.name, []))} |")
+        recent = sorted((a for group in self.by_module.values() for a in group), key=lambda a: (a.updated, a.id), reverse=True)[:10]
+        if recent:
+            out.append("\n## 最近更新\n")
+            out += [f"- [{e(a.title)}]({relative(KB_INDEX, article_page_path(a.id))}) · {a.updated}" for a in recent]
+        return "\n".join(out) + "\n"
+
+    def symptom_index_page(self) -> str:
+        codes: dict[str, set[str]] = defaultdict(set)
+        rows: list[tuple[str, str, Article]] = []
+        for module in self.modules:
+            for article in self.by_module.get(module.name, []):
+                for symptom in article.symptoms:
+                    rows.append((module.name, symptom, article))
+                    for code in error_codes(symptom):
+                        codes[code].add(article.id)
+        articles = {a.id: a for group in self.by_module.values() for a in group}
+        out = [_front_matter(title="现象与错误代码索引"), "# 现象与错误代码索引\n",
+               "每条现象和错误代码都对应一篇处理文章。可用浏览器的页内查找（Ctrl+F）直接定位错误代码。\n"]
+        if codes:
+            out.append("## 错误代码\n\n| 错误代码 | 文章 |\n| --- | --- |")
+            for code in sorted(codes, key=str.upper):
+                links = "、".join(f"[{e(i)} {_md_cell(articles[i].title)}]({relative(SYMPTOM_INDEX, article_page_path(i))})"
+                                 for i in sorted(codes[code]))
+                out.append(f"| `{code}` | {links} |")
+        out.append("\n## 现象\n")
+        current = None
+        for module_name, symptom, article in rows:
+            if module_name != current:
+                out.append(f"\n### {e(module_name)}\n\n| 现象 | 文章 |\n| --- | --- |")
+                current = module_name
+            out.append(f"| {_md_cell(symptom)} | [{e(article.id)} {_md_cell(article.title)}]"
+                       f"({relative(SYMPTOM_INDEX, article_page_path(article.id))}) |")
+        return "\n".join(out) + "\n"
+
+    @staticmethod
+    def redirect_page(alias: str, article_id: str) -> str:
+        target = f"../{article_id}/"
+        return ("<!doctype html><html lang=\"zh\"><head><meta charset=\"utf-8\">"
+                f"<title>跳转到 {e(article_id)}</title>"
+                f'<meta http-equiv="refresh" content="0; url={e(target)}">'
+                f'<link rel="canonical" href="{e(target)}">'
+                f"<script>location.replace({e(repr(target))} + location.hash)</script>"
+                f'</head><body><p>本文已迁移到 <a href="{e(target)}">{e(article_id)}</a>。</p></body></html>\n')
+
+    # Markers in authored pages -----------------------------------------------------------
+
+    def expand_markers(self, markdown: str, page: str) -> str:
+        return MARKER_PATTERN.sub(lambda m: self._marker(m.group(1), page) or m.group(0), markdown)
+
+    def _marker(self, name: str, page: str) -> str | None:
+        if name == "hotline":
+            return self.commitments.hotline_html()
+        if name == "commitments":
+            return self.commitments.table_html()
+        if name == "search-box":
+            return ('<form class="kb-searchbox" role="search" onsubmit="return kbSearch(this)">'
+                    '<input name="q" type="search" placeholder="输入您看到的现象或错误代码，例如：公文 发送 失败、ORA-12541" aria-label="搜索故障现象">'
+                    '<button type="submit" class="md-button md-button--primary">搜索</button></form>')
+        if name == "top-symptoms":
+            out = ['<div class="kb-top-symptoms">']
+            for module in self.modules:
+                group = [a for a in self.by_module.get(module.name, []) if a.status == "validated"][:4]
+                if not group:
+                    continue
+                items = "".join(f'<li><a href="{e(self._url(page, a))}">{e(a.symptoms[0])}</a></li>' for a in group)
+                out.append(f'<section><h3><a href="{e(self._module_url(page, module))}">{e(module.name)}</a></h3><ul>{items}</ul></section>')
+            out.append("</div>")
+            return "".join(out)
+        return None
+
+    # Raw HTML links are not rewritten by MkDocs, so compute directory URLs ourselves.
+    @staticmethod
+    def _dir_url(page: str) -> str:
+        stem = page[:-3]
+        return "" if stem == "index" else (stem[: -len("index")] if stem.endswith("/index") else stem + "/")
+
+    def _url(self, page: str, article: Article) -> str:
+        return posixpath.relpath(article.url_path, self._dir_url(page) or ".") + "/"
+
+    def _module_url(self, page: str, module) -> str:
+        return posixpath.relpath(self._dir_url(module.page), self._dir_url(page) or ".") + "/"

@@ -1,0 +1,124 @@
+"""The MkDocs plugin: turns kb_articles/ into pages at /kb/<id>/, adds the index pages,
+alias redirects and assets, expands markers, and keeps internal content out of the
+public build. Material-specific only in the page meta it sets (tags, search.exclude)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from mkdocs.config import config_options as c
+from mkdocs.config.base import Config
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin
+from mkdocs.structure.files import File, Files
+
+from kb.articles import page_audience, parse_page
+from kb.project import Project
+from kb.site.pages import KB_INDEX, SYMPTOM_INDEX, SitePages, article_page_path
+
+log = logging.getLogger("mkdocs.plugins.kb")
+ASSETS = Path(__file__).parent / "assets"
+ASSET_URIS = {"css": "assets/kb/kb.css", "js": "assets/kb/kb.js"}
+
+
+class KBPluginConfig(Config):
+    audience = c.Choice(("public", "internal"), default="public")
+    articles_dir = c.Type(str, default="kb_articles")
+    data_dir = c.Type(str, default="docs/_data")
+    modules = c.ListOfItems(c.Type(dict), default=[])
+
+
+class KBPlugin(BasePlugin[KBPluginConfig]):
+    def on_config(self, config):
+        root = Path(config.config_file_path).parent
+        self.project = Project(root, dict(self.config), config.site_url or "", config.site_dir)
+        if config.nav is None:
+            # Without an explicit nav MkDocs lists every article in it, and Material then
+            # renders that nav into every page: quadratic build time and memory.
+            raise PluginError("mkdocs.yml 没有 nav：请写出导航（kb init 生成的 mkdocs.yml 有示例），文章页不放进导航")
+        commitments = self.project.commitments
+        if commitments is None:
+            raise PluginError("; ".join(map(str, self.project.commitments_problems)))
+        audience = self.config.audience
+        if audience == "internal":
+            config.site_name = f"{config.site_name}（内部）"
+        self.pages = SitePages(
+            self.project.articles_for(audience), self.project.resolve(), self.project.modules,
+            commitments, self.project.site_url, audience,
+        )
+        self._add_modules_to_nav(config.nav)
+        config.extra_css.append(ASSET_URIS["css"])
+        config.extra_javascript.append(ASSET_URIS["js"])
+        return config
+
+    def _add_modules_to_nav(self, nav) -> None:
+        """Put one entry per module after the kb/index.md entry: the nav stays small
+        (modules, not articles) however many articles there are."""
+        module_entries = [{m.name: m.page} for m in self.pages.modules]
+        for section in _nav_lists(nav):
+            for i, item in enumerate(section):
+                if _nav_target(item) == KB_INDEX:
+                    section[i + 1:i + 1] = [{"现象与错误代码索引": SYMPTOM_INDEX}, *module_entries]
+                    return
+
+    def on_files(self, files: Files, config) -> Files:
+        audience = self.config.audience
+        data_dir = Path(self.project.data_dir).resolve()
+        removed = set()
+        for file in list(files):
+            path = Path(file.abs_src_path).resolve() if file.abs_src_path else None
+            if path and (path == data_dir or data_dir in path.parents):
+                files.remove(file)
+            elif audience == "public" and file.is_documentation_page() and path:
+                fm, _ = parse_page(path)
+                if page_audience(fm) == "internal":
+                    files.remove(file)
+                    removed.add(file.src_uri)
+        _drop_from_nav(config.nav, removed)
+        generated = {
+            KB_INDEX: self.pages.kb_index_page(),
+            SYMPTOM_INDEX: self.pages.symptom_index_page(),
+        }
+        for module in self.pages.modules:
+            generated[module.page] = self.pages.module_page(module)
+        for article in self.pages.articles:
+            generated[article_page_path(article.id)] = self.pages.article_page(article)
+            for alias in article.aliases:
+                generated[f"kb/{alias}/index.html"] = SitePages.redirect_page(alias, article.id)
+        for kind, uri in ASSET_URIS.items():
+            generated[uri] = (ASSETS / f"kb.{kind}").read_text(encoding="utf-8")
+        for uri, content in generated.items():
+            if files.get_file_from_path(uri):
+                raise PluginError(f"docs/{uri} 与生成的页面同名：请改名或删除 docs/{uri}")
+            files.append(File.generated(config, uri, content=content))
+        return files
+
+    def on_page_markdown(self, markdown, page, config, files):
+        if page.file.generated_by:
+            return markdown
+        src = page.file.src_uri
+        source_dir = Path(page.file.abs_src_path).parent
+        return self.pages.expand_markers(self.pages.rewrite(markdown, src, source_dir), src)
+
+
+def _nav_lists(nav):
+    """Every list in a nav tree, depth first."""
+    if isinstance(nav, list):
+        yield nav
+        for item in nav:
+            if isinstance(item, dict):
+                for value in item.values():
+                    yield from _nav_lists(value)
+
+
+def _drop_from_nav(nav, removed: set[str]) -> None:
+    """Remove nav entries for pages left out of this build (internal pages, public build)."""
+    for section in list(_nav_lists(nav)):
+        section[:] = [item for item in section if _nav_target(item) not in removed]
+
+
+def _nav_target(item) -> str | None:
+    """The page path of a nav entry (`page.md` or `{title: page.md}`); None for sections."""
+    value = next(iter(item.values())) if isinstance(item, dict) else item
+    return value if isinstance(value, str) else None
