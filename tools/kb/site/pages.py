@@ -103,7 +103,8 @@ class SitePages:
 
     def article_page(self, article: Article) -> str:
         page = article_page_path(article.id)
-        meta = {"title": article.title, "tags": [article.module], "kb_id": article.id}
+        # Themes put the meta title into <title> and the nav unescaped, so it is escaped here.
+        meta = {"title": e(article.title), "tags": [article.module], "kb_id": article.id}
         if article.status == "archived":
             meta["search"] = {"exclude": True}
         module = self._module(article.module)
@@ -122,7 +123,7 @@ class SitePages:
         lines.append(
             f"编号 **{e(article.id)}** · 模块 {module_link} · 状态 {status} · "
             f"适用版本 {e('、'.join(article.applies_to))} · 最后更新 {article.updated} · "
-            f"最后审核 {article.updated} · 下次审核 {article.review_by}"
+            f"下次审核 {article.review_by}"
             "\n{ .kb-status }\n"
         )
         symptoms = "".join(f"<li>{e(s)}</li>" for s in article.symptoms)

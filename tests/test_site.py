@@ -1,0 +1,166 @@
+"""Real MkDocs builds of the sample: pages by id, audiences kept apart, redirects, no
+external requests, Chinese search index, atomic builds."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kb.build import build_site
+from kb.cli import cli
+from kb.problems import ProblemsFound
+from kb.project import Project
+
+SEPARATOR = re.compile(r"[\s\u200b\u3000\-、。，．？！；]+")  # Material's zh separator, as in the index config
+
+
+def all_files(site: Path):
+    return [p for p in site.rglob("*") if p.is_file()]
+
+
+def test_every_article_has_a_page_by_id(built_sample):
+    project, public, internal = built_sample
+    for article in project.articles:
+        page = public / "kb" / article.id / "index.html"
+        assert page.is_file() == article.in_build("public"), article.id
+        assert (internal / "kb" / article.id / "index.html").is_file()
+    html = (public / "kb" / "KB-0001" / "index.html").read_text(encoding="utf-8")
+    assert "https://support.example.com/kb/KB-0001/" in html          # copy-link field
+    assert 'class="md-button kb-share__copy"' in html
+    assert "点击“发送”后页面提示“HTTP 500 内部服务器错误”" in html     # symptom box
+    assert "400-810-2468" in html                                      # escalation footer from commitments.yml
+
+
+@pytest.mark.parametrize("article_id", ["KB-0033", "KB-0034", "KB-0035", "KB-0036"])
+def test_internal_and_draft_articles_absent_from_every_public_file(built_sample, article_id):
+    project, public, internal = built_sample
+    article = project.resolve()[article_id]
+    assert not article.is_public
+    needles = [article_id, article.title, json.dumps(article.title)[1:-1]]  # search_index.json escapes CJK
+    hits = [(p, n) for p in all_files(public) for n in needles if n in p.read_text(encoding="utf-8", errors="replace")]
+    assert hits == []
+    assert any(article_id in p.read_text(encoding="utf-8", errors="replace") for p in all_files(internal))
+
+
+def test_internal_build_marks_internal_content(built_sample):
+    _, _, internal = built_sample
+    html = (internal / "kb" / "KB-0033" / "index.html").read_text(encoding="utf-8")
+    assert "内部文章" in html and "（内部）" in html
+    draft = (internal / "kb" / "KB-0036" / "index.html").read_text(encoding="utf-8")
+    assert "草稿" in draft
+
+
+def test_aliases_redirect_to_the_current_page(built_sample):
+    project, public, _ = built_sample
+    aliases = [(alias, a.id) for a in project.articles_for("public") for alias in a.aliases]
+    assert len(aliases) >= 5
+    for alias, article_id in aliases:
+        html = (public / "kb" / alias / "index.html").read_text(encoding="utf-8")
+        assert f'url=../{article_id}/"' in html
+    internal_aliases = [alias for a in project.articles if not a.is_public for alias in a.aliases]
+    assert all(not (public / "kb" / alias).exists() for alias in internal_aliases)
+
+
+def test_archived_article_kept_but_not_searchable_or_listed(built_sample):
+    _, public, _ = built_sample
+    assert "已归档" in (public / "kb" / "KB-0037" / "index.html").read_text(encoding="utf-8")
+    index = json.loads((public / "search" / "search_index.json").read_text(encoding="utf-8"))
+    assert not any(doc["location"].startswith("kb/KB-0037/") for doc in index["docs"])
+    assert "KB-0037" not in (public / "kb" / "module" / "account" / "index.html").read_text(encoding="utf-8")
+
+
+EXTERNAL_RESOURCE = re.compile(r'<(?:link|script|img|iframe|source)\b[^>]*\b(?:href|src)="(?:https?:)?//(?!support\.example\.com)', re.I)
+
+
+def test_no_built_page_requests_an_external_host(built_sample):
+    _, public, internal = built_sample
+    for site in (public, internal):
+        for page in site.rglob("*.html"):
+            html = page.read_text(encoding="utf-8")
+            assert not EXTERNAL_RESOURCE.search(html), page
+            assert "fonts.googleapis" not in html and "fonts.gstatic" not in html
+        for css in site.rglob("*.css"):
+            assert not re.search(r"url\((['\"]?)(https?:)?//", css.read_text(encoding="utf-8")), css
+
+
+def test_search_index_holds_segmented_chinese(built_sample):
+    _, public, _ = built_sample
+    index = json.loads((public / "search" / "search_index.json").read_text(encoding="utf-8"))
+    assert index["config"]["lang"] == ["zh"]
+    docs = {doc["location"]: doc for doc in index["docs"]}
+    page = docs["kb/KB-0001/"]
+    tokens = set(SEPARATOR.split(page["title"] + " " + page["text"]))
+    # A query for the word 发送 or 失败 (as segmented by the browser from 公文发送失败) finds this page...
+    assert {"公文", "发送", "内部", "服务器", "错误"} <= tokens
+    # ...because words are separated by zero-width spaces, not left as one run of characters.
+    assert "\u200b发送\u200b" in page["text"]
+    pages_with_word = {loc for loc, d in docs.items() if "发送" in SEPARATOR.split(d["title"] + " " + d["text"])}
+    assert "kb/KB-0001/" in pages_with_word
+
+
+def test_generated_index_pages(built_sample):
+    project, public, _ = built_sample
+    symptoms = (public / "kb" / "symptoms" / "index.html").read_text(encoding="utf-8")
+    for code in ("ORA-12541", "0x80070005", "550 5.7.1", "HTTP 500", "502", "DOC-5001"):
+        assert code in symptoms, code
+    for article in project.articles_for("public"):
+        if article.status != "archived":
+            assert article.symptoms[0].replace("“", "").split("”")[0][:6] in symptoms.replace("“", "")
+    for module in project.modules:
+        assert (public / "kb" / "module" / module.slug / "index.html").is_file()
+    nav_html = (public / "kb" / "index.html").read_text(encoding="utf-8")
+    assert "现象与错误代码索引" in nav_html and "公文流转" in nav_html
+
+
+def test_markers_rendered_from_commitments(built_sample):
+    _, public, _ = built_sample
+    home = (public / "index.html").read_text(encoding="utf-8")
+    commitments = (public / "commitments" / "index.html").read_text(encoding="utf-8")
+    assert "kb:" not in home and 'class="kb-searchbox"' in home and "400-810-2468" in home
+    assert "&lt; 1 小时" in commitments and "≤ 4 小时" in commitments and "≤ 2 小时" in commitments
+
+
+def test_changing_a_commitment_changes_every_page(sample_copy):
+    data = sample_copy / "docs" / "_data" / "commitments.yml"
+    data.write_text(data.read_text(encoding="utf-8").replace("limit_hours: 4", "limit_hours: 3"), encoding="utf-8")
+    site = build_site(Project.load(sample_copy))
+    assert "≤ 3 小时" in (site / "commitments" / "index.html").read_text(encoding="utf-8")
+    assert "≤ 3 小时" in (site / "kb" / "KB-0008" / "index.html").read_text(encoding="utf-8")
+    assert "≤ 4 小时" not in (site / "kb" / "KB-0008" / "index.html").read_text(encoding="utf-8")
+
+
+def test_hostile_front_matter_is_escaped(sample_copy):
+    path = next((sample_copy / "kb_articles" / "document").glob("KB-0001-*.md"))
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("title: ", "title: <script>alert(1)</script>", 1).replace("symptoms:\n", "symptoms:\n  - \"<img src=x onerror=alert(2)>\"\n", 1), encoding="utf-8")
+    site = build_site(Project.load(sample_copy))
+    html = (site / "kb" / "KB-0001" / "index.html").read_text(encoding="utf-8")
+    assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)" in html
+    assert "<img src=x" not in html
+
+
+def test_failed_build_leaves_previous_site_untouched(sample_copy):
+    project = Project.load(sample_copy)
+    site = build_site(project)
+    before = {p: p.read_bytes() for p in all_files(site)}
+    broken = sample_copy / "kb_articles" / "broken.md"
+    broken.write_text("---\nid: KB-0001\ntitle: [未闭合\n---\n", encoding="utf-8")
+    with pytest.raises(ProblemsFound):
+        build_site(Project.load(sample_copy))
+    result = CliRunner().invoke(cli, ["build", "--project", str(sample_copy)])
+    assert result.exit_code == 1 and "kb_articles/broken.md:3" in result.output and "原有站点保持不变" in result.output
+    assert {p: p.read_bytes() for p in all_files(site)} == before
+    assert not list(sample_copy.glob(".site*"))  # no staging folder left behind
+
+
+def test_mkdocs_failure_leaves_previous_site_untouched(sample_copy):
+    site = build_site(Project.load(sample_copy))
+    before = sorted(all_files(site))
+    page = sample_copy / "docs" / "commitments.md"
+    page.write_text(page.read_text(encoding="utf-8") + "\n[坏链接](nowhere.md)\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["build", "--project", str(sample_copy)])
+    assert result.exit_code == 1 and "原有站点保持不变" in result.output
+    assert sorted(all_files(site)) == before
+    assert not list(sample_copy.glob(".site*"))
