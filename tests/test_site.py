@@ -164,3 +164,9 @@ def test_mkdocs_failure_leaves_previous_site_untouched(sample_copy):
     assert result.exit_code == 1 and "原有站点保持不变" in result.output
     assert sorted(all_files(site)) == before
     assert not list(sample_copy.glob(".site*"))
+
+
+def test_pages_link_to_articles_by_id(built_sample):
+    _, public, _ = built_sample
+    html = (public / "training" / "user" / "01-login-settings" / "index.html").read_text(encoding="utf-8")
+    assert 'href="../../../kb/KB-0023/"' in html
