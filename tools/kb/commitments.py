@@ -80,7 +80,7 @@ class Commitments:
             f"<tr><td>{_e(s.title)}</td><td><strong>{_e(s.term)}</strong></td><td>{_e(s.description)}</td></tr>"
             for s in self.services
         )
-        return ('<table class="kb-commitments"><thead><tr><th>服务项目</th><th>承诺</th><th>说明</th></tr></thead>'
+        return ('<table><thead><tr><th>服务项目</th><th>承诺</th><th>说明</th></tr></thead>'
                 f"<tbody>{rows}</tbody></table>\n\n{self.hotline_html()}")
 
 
