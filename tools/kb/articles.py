@@ -170,6 +170,14 @@ def parse_front_matter(text: str, display: str) -> tuple[FrontMatter | None, lis
     return FrontMatter({str(k): v for k, v in data.items()}, key_lines, body, end + 2), problems
 
 
+def _read_front_matter(path: Path, display: str) -> tuple[FrontMatter | None, list[Problem]]:
+    text, problems = read_text(path, display)
+    if text is None:
+        return None, problems
+    fm, fm_problems = parse_front_matter(text, display)
+    return fm, problems + fm_problems
+
+
 def find_sections(body: str, first_line: int) -> list[Section]:
     """Level-2 headings of a Markdown body, ignoring fenced code blocks."""
     sections, in_fence = [], False
@@ -185,11 +193,7 @@ def parse_article(path: Path, display: str | None = None) -> tuple[Article | Non
     """Parse and validate one article file. Returns the article (None if unusable) and
     every problem found in it; cross-article rules live in kb.checks."""
     display = display or str(path)
-    text, problems = read_text(path, display)
-    if text is None:
-        return None, problems
-    fm, fm_problems = parse_front_matter(text, display)
-    problems += fm_problems
+    fm, problems = _read_front_matter(path, display)
     if fm is None:
         return None, problems
     if not fm.key_lines:
@@ -292,11 +296,7 @@ def _longest_increasing(values: list[int]) -> set[int]:
 def parse_page(path: Path, display: str | None = None) -> tuple[FrontMatter | None, list[Problem]]:
     """Parse a page under docs/: front matter (optional) and body; `audience` is validated."""
     display = display or str(path)
-    text, problems = read_text(path, display)
-    if text is None:
-        return None, problems
-    fm, fm_problems = parse_front_matter(text, display)
-    problems += fm_problems
+    fm, problems = _read_front_matter(path, display)
     if fm and fm.data.get("audience") not in (None, *AUDIENCES):
         problems.append(Problem(display, fm.key_lines.get("audience", 1),
                                 f"audience 的值 {fm.data['audience']!r} 不允许", "可选值：public | internal"))
