@@ -12,7 +12,8 @@ from kb.site.pages import KB_INDEX, MARKER_PATTERN, MARKERS, SYMPTOM_INDEX, arti
 
 
 def check_project(project: Project) -> list[Problem]:
-    problems = [*project.module_problems(), *project.commitments_problems, *project.parse_problems]
+    problems = [*project.module_problems(), *project.commitments_problems, *project.synonyms_problems,
+                *project.parse_problems]
     articles = project.articles
     problems += _identity_problems(project, articles)
     problems += _module_problems(project, articles)

@@ -17,6 +17,7 @@ import yaml
 from kb.articles import Article, parse_article
 from kb.commitments import FILE_NAME as COMMITMENTS_FILE, Commitments, load_commitments
 from kb.problems import Problem
+from kb.search.synonyms import FILE_NAME as SYNONYMS_FILE, Synonyms, load_synonyms
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 DEFAULT_OPTIONS = {"articles_dir": "kb_articles", "data_dir": "docs/_data", "modules": []}
@@ -210,3 +211,19 @@ class Project:
     @property
     def commitments_problems(self) -> list[Problem]:
         return self._commitments[1]
+
+    @property
+    def synonyms_path(self) -> Path:
+        return self.data_dir / SYNONYMS_FILE
+
+    @cached_property
+    def _synonyms(self) -> tuple[Synonyms, list[Problem]]:
+        return load_synonyms(self.synonyms_path, self.display(self.synonyms_path))
+
+    @property
+    def synonyms(self) -> Synonyms:
+        return self._synonyms[0]
+
+    @property
+    def synonyms_problems(self) -> list[Problem]:
+        return self._synonyms[1]
