@@ -121,3 +121,9 @@ def test_unterminated_front_matter(tmp_path):
 def test_page_audience_validated(tmp_path):
     fm, problems = parse_page(write(tmp_path, "---\ntitle: x\naudience: secret\n---\n# x\n"))
     assert fm.data["title"] == "x" and problems[0].line == 3
+
+
+def test_one_line_code_span_is_not_a_fence(tmp_path):
+    text = GOOD.replace("发送时报错。", "```Set-CASMailbox -Identity x```")
+    article, problems = parse_article(write(tmp_path, text))
+    assert problems == [] and len(article.sections()) == 4

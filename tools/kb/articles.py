@@ -39,7 +39,7 @@ STATUS_LABELS = {"draft": "草稿", "validated": "已验证", "archived": "已�
 AUDIENCE_LABELS = {"public": "公开", "internal": "内部"}
 
 _H2 = re.compile(r"^##\s+(.+?)\s*#*\s*$")
-_FENCE = re.compile(r"^\s*(```|~~~)")
+_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})[^`]*$")  # ```code``` on one line is inline code
 
 
 class _FrontMatterLoader(yaml.SafeLoader):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from kb.articles import AUDIENCE_LABELS
 from kb.problems import Problem, ProblemsFound
 from kb.project import Project, ProjectError
 
@@ -33,6 +34,20 @@ def open_project(project_dir: Path) -> Project:
 
 def print_json(data) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def progress_reporter(quiet: bool, label: str):
+    """A progress callback that redraws one line on a terminal; None when quiet or piped."""
+    if quiet or not sys.stderr.isatty():
+        return None
+    state = {"shown": -1}
+
+    def progress(done: int, total: int) -> None:
+        percent = done * 100 // max(total, 1)
+        if percent != state["shown"] or done == total:
+            state["shown"] = percent
+            click.echo(f"\r{label} {done}/{total}（{percent}%）", err=True, nl=done == total)
+    return progress
 
 
 def report_problems(problems: list[Problem]) -> None:
@@ -112,6 +127,93 @@ def build(project_dir, audience, site_dir, verbose):
     except BuildFailed as err:
         raise click.ClickException(f"MkDocs 构建失败：{err}（原有站点保持不变）") from None
     click.echo(f"站点已生成：{target}")
+
+
+@cli.command()
+@project_option
+@click.option("--audience", type=AUDIENCE, default="public", show_default=True, help="为哪个站点的文章建索引")
+@click.option("--rebuild", is_flag=True, help="丢弃现有索引，全部重建")
+@click.option("--quiet", is_flag=True, help="不显示进度")
+@json_option
+def index(project_dir, audience, rebuild, quiet, as_json):
+    """建立或增量更新全文搜索索引（search_index/）。"""
+    from kb.search.index import update_index
+    project = open_project(project_dir)
+    report = update_index(project, audience, rebuild=rebuild, progress=progress_reporter(quiet or as_json, "建立索引"))
+    if as_json:
+        print_json(report.to_dict())
+    elif not quiet:
+        how = "全部重建" if report.rebuilt else "增量更新"
+        click.echo(f"{how}{AUDIENCE_LABELS[audience]}索引：共 {report.documents} 篇，新增 {len(report.added)}，更新 {len(report.updated)}，"
+                   f"删除 {len(report.deleted)}，未变 {report.unchanged}，用时 {report.seconds} 秒。")
+    if project.parse_problems:
+        click.echo(f"有 {len(project.parse_problems)} 个文件无法解析，未进入索引：运行 kb check --project {project_dir} 查看。", err=True)
+
+
+@cli.command("import")
+@click.argument("source", type=click.Path(file_okay=False, path_type=Path))
+@project_option
+@click.option("--status", type=click.Choice(["draft", "validated"]), default="draft", show_default=True,
+              help="导入文章的状态；默认草稿，经人工核对后再发布")
+@click.option("--quiet", is_flag=True, help="不显示进度")
+@json_option
+def import_(source, project_dir, status, quiet, as_json):
+    """从现有的 Markdown 知识库（SOURCE 目录）迁移文章；重复运行不会产生重复文章。"""
+    from kb.importer import ImportRefused, import_articles
+    project = open_project(project_dir)
+    try:
+        report = import_articles(project, source, status, progress=progress_reporter(quiet or as_json, "导入"))
+    except ImportRefused as err:
+        raise click.ClickException(str(err)) from None
+    if as_json:
+        print_json(report.to_dict())
+    elif not quiet:
+        click.echo("\n".join(report.summary_lines()))
+
+
+# More changed articles than this and `kb search` asks for `kb index` instead of waiting.
+AUTO_REINDEX_LIMIT = 20
+
+
+@cli.command()
+@click.argument("query", nargs=-1, required=True)
+@project_option
+@click.option("--limit", default=5, show_default=True, type=click.IntRange(1, 100), help="最多显示几条")
+@click.option("--module", default=None, help="只在该模块中查找，例如 邮件")
+@click.option("--audience", type=AUDIENCE, default="public", show_default=True, help="internal：连内部文章和草稿一起查")
+@json_option
+def search(query, project_dir, limit, module, audience, as_json):
+    """按来电者描述的现象查找文章，给出可直接发送的链接。"""
+    from kb.search.index import IndexMissing, staleness, update_index
+    from kb.search.query import search as run_search
+    project = open_project(project_dir)
+    try:
+        changed = staleness(project, audience)
+        if changed and len(changed) <= AUTO_REINDEX_LIMIT:
+            update_index(project, audience)
+            click.echo(f"（{len(changed)} 个文章文件有变化，索引已自动更新）", err=True)
+        elif changed:
+            raise click.ClickException(f"搜索索引已过期：{len(changed)} 个文章文件有变化。运行 kb index --project {project_dir}"
+                                       f"{'' if audience == 'public' else ' --audience internal'}")
+        result = run_search(project, " ".join(query), audience=audience, limit=limit, module=module)
+    except IndexMissing as err:
+        raise click.ClickException(str(err)) from None
+    if as_json:
+        print_json([hit.to_dict() for hit in result.hits])
+    else:
+        for n, hit in enumerate(result.hits, 1):
+            click.echo(f"{n}. {click.style(hit.id, bold=True)}  {hit.title}  [{hit.module}]  得分 {hit.score}")
+            click.echo(f"   {click.style(hit.url, fg='blue')}")
+            for symptom in hit.symptoms[:2]:
+                click.echo(f"   现象：{symptom}")
+            click.echo(f"   {hit.snippet}")
+    if not result.hits:
+        lines = [f"没有找到与“{result.query}”匹配的文章。"]
+        if result.did_you_mean:
+            lines.append("您是不是要找：" + "、".join(result.did_you_mean))
+        for near in result.nearest_symptoms:
+            lines.append(f"相近的现象：{near['symptom']} → {near['id']} {near['title']}")
+        click.echo("\n".join(lines), err=as_json)
 
 
 def main():

@@ -1,0 +1,152 @@
+"""The engineers' search: a real whoosh index of the sample, queried as callers speak."""
+
+import json
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import copy_sample
+from kb.cli import cli
+from kb.project import Project
+from kb.search.index import IndexMissing, staleness, update_index
+from kb.search.query import search
+
+
+@pytest.fixture(scope="module")
+def indexed(tmp_path_factory):
+    root = copy_sample(tmp_path_factory.mktemp("search") / "sample")
+    project = Project.load(root)
+    update_index(project, "public")
+    update_index(project, "internal")
+    return project
+
+
+def top(project, query, audience="public", **kw):
+    return [h.id for h in search(project, query, audience=audience, **kw).hits]
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("公文发不出去，提示 500", "KB-0001"),
+    ("公文 发送 失败", "KB-0001"),
+    ("ORA-12541", "KB-0029"),
+    ("ora-12541 no listener", "KB-0029"),
+    ("0x80070005", "KB-0017"),
+    ("550 5.7.1", "KB-0008"),
+    ("AUTH-1003", "KB-0023"),
+    ("DOC-5001", "KB-0001"),
+    ("提交审批 502 bad gateway", "KB-0005"),
+    ("手机app一打开就闪一下就没了", "KB-0020"),
+    ("登不上 密码明明是对的", "KB-0023"),
+    ("会议室明明空着却订不了", "KB-0014"),
+])
+def test_caller_words_find_the_article_first(indexed, query, expected):
+    assert top(indexed, query)[0] == expected
+
+
+def test_error_code_is_one_token(indexed):
+    # ORA-12542 shares "ora" with ORA-12541 but is a different error: nothing matches it whole.
+    assert top(indexed, '"ORA-12542"') == []
+    assert top(indexed, '"ORA-12541"') == ["KB-0029"]
+
+
+def test_phrase_query(indexed):
+    hits = top(indexed, '"数据库连接失败"')
+    assert hits and hits[0] == "KB-0029"
+
+
+def test_synonyms_widen_the_query(indexed):
+    # The article says 闪退 / 自动关闭; the caller says 崩溃.
+    assert "KB-0020" in top(indexed, "app 崩溃")
+
+
+def test_internal_articles_only_in_the_internal_index(indexed):
+    assert "KB-0033" not in top(indexed, "jstack 线程池", limit=20)
+    assert top(indexed, "jstack 线程池", audience="internal")[0] == "KB-0033"
+    assert "KB-0036" in top(indexed, "钉钉 附件 预览 空白", audience="internal")
+    assert "KB-0036" not in top(indexed, "钉钉 附件 预览 空白", limit=20)
+
+
+def test_archived_articles_are_not_found(indexed):
+    assert "KB-0037" not in top(indexed, "IE6 ActiveX 登录控件", audience="internal", limit=20)
+
+
+def test_module_filter(indexed):
+    hits = search(indexed, "附件 无法 打开", module="邮件", limit=20).hits
+    assert hits and all(h.module == "邮件" for h in hits)
+
+
+def test_hit_details(indexed):
+    hit = search(indexed, "ORA-12541").hits[0]
+    assert hit.url == "https://support.example.com/kb/KB-0029/"
+    assert hit.path.endswith(".md") and hit.score > 0
+    assert any("ORA-12541" in s for s in hit.symptoms)
+    assert "【" in hit.snippet
+
+
+def test_no_result_gives_suggestions(indexed):
+    result = search(indexed, "ORA-12514x")
+    assert result.hits == []
+    assert "ora-12541" in result.did_you_mean or result.nearest_symptoms
+
+
+def test_incremental_update_equals_full_rebuild(tmp_path):
+    root = copy_sample(tmp_path / "a")
+    project = Project.load(root)
+    update_index(project, "public")
+    articles = root / "kb_articles"
+    changed = next(articles.glob("mail/KB-0008-*.md"))
+    changed.write_text(changed.read_text(encoding="utf-8").replace("## 原因", "## 原因\n\n另见网关 ZQX-7788 日志。", 1), encoding="utf-8")
+    next(articles.glob("calendar/KB-0016-*.md")).unlink()
+    added = articles / "mail" / "KB-0040-new.md"
+    added.write_text(changed.read_text(encoding="utf-8").replace("id: KB-0008", "id: KB-0040").replace("aliases: [mail-relaying-denied]", ""), encoding="utf-8")
+    assert len(staleness(Project.load(root), "public")) == 3
+    report = update_index(Project.load(root), "public")
+    assert (report.added, report.updated, report.deleted, report.rebuilt) == (["KB-0040"], ["KB-0008"], ["KB-0016"], False)
+    assert staleness(Project.load(root), "public") == []
+
+    fresh = copy_sample(tmp_path / "b")
+    shutil.rmtree(fresh / "kb_articles")
+    shutil.copytree(articles, fresh / "kb_articles")
+    update_index(Project.load(fresh), "public")
+    # Same articles found, same top three. Scores are not bit-identical: whoosh keeps
+    # field lengths lossily (one byte a document) and re-encodes them when it merges
+    # segments, so BM25 scores of long articles drift by a few percent.
+    for query in ("ZQX-7788", "550 5.7.1", "视频会议 链接 打不开", "公文 发送 失败", "附件 太大"):
+        incremental = [h.id for h in search(Project.load(root), query, limit=50).hits]
+        full = [h.id for h in search(Project.load(fresh), query, limit=50).hits]
+        assert set(incremental) == set(full), query
+        assert incremental[:3] == full[:3], query
+
+
+def test_missing_and_corrupted_index_are_clear_errors(tmp_path):
+    root = copy_sample(tmp_path / "p")
+    runner = CliRunner()
+    missing = runner.invoke(cli, ["search", "公文", "--project", str(root)])
+    assert missing.exit_code == 1 and "kb index" in missing.output and "Traceback" not in missing.output
+    update_index(Project.load(root), "public")
+    for toc in (root / "search_index" / "public").glob("*.toc"):
+        toc.write_bytes(b"garbage")
+    with pytest.raises(IndexMissing):
+        search(Project.load(root), "公文")
+    broken = runner.invoke(cli, ["search", "公文", "--project", str(root)])
+    assert broken.exit_code == 1 and "kb index" in broken.output
+    rebuilt = runner.invoke(cli, ["index", "--project", str(root), "--rebuild", "--quiet"])
+    assert rebuilt.exit_code == 0
+    assert runner.invoke(cli, ["search", "公文", "--project", str(root)]).exit_code == 0
+
+
+def test_cli_search_json_and_auto_refresh(tmp_path):
+    root = copy_sample(tmp_path / "p")
+    runner = CliRunner()
+    built = runner.invoke(cli, ["index", "--project", str(root), "--json"])
+    assert built.exit_code == 0 and json.loads(built.stdout)["documents"] == 32
+    article = next((root / "kb_articles").glob("mail/KB-0009-*.md"))
+    article.write_text(article.read_text(encoding="utf-8").replace("## 原因", "## 原因\n\n网关返回 QQZ-4242。", 1), encoding="utf-8")
+    result = runner.invoke(cli, ["search", "QQZ-4242", "--project", str(root), "--json", "--limit", "3"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert rows[0]["id"] == "KB-0009"
+    assert set(rows[0]) >= {"id", "title", "url", "score", "path"}
+    text = runner.invoke(cli, ["search", "邮件", "附件", "超过", "大小", "--project", str(root), "--module", "邮件"])
+    assert text.exit_code == 0 and "https://support.example.com/kb/KB-0009/" in text.output
