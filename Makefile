@@ -6,8 +6,13 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: site internal serve test bench clean
 
+SAMPLE_TICKETS := tools/sample_data/helpdesk_export_2026.csv
+
 site: $(VENV)/.site-installed
 	$(BIN)/kb check
+	$(BIN)/kb link $(SAMPLE_TICKETS) --quiet
+	$(BIN)/kb index --quiet
+	$(BIN)/kb index --audience internal --quiet
 	$(BIN)/kb build
 	$(BIN)/kb build --audience internal
 	@echo
@@ -20,8 +25,10 @@ serve: $(VENV)/.site-installed
 test: $(VENV)/.test-installed /usr/bin/chromium
 	$(BIN)/pytest
 
-bench: $(VENV)/.site-installed
+bench: $(VENV)/.bench-installed
 	$(BIN)/python benchmarks/site_bench.py
+	$(BIN)/python benchmarks/tickets_bench.py
+	$(BIN)/python benchmarks/search_bench.py
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +36,10 @@ $(BIN)/python:
 $(VENV)/.site-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e .
 	touch $@
+
+$(VENV)/.bench-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[bench]'
+	touch $@ $(VENV)/.site-installed
 
 $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[test]'

@@ -33,6 +33,8 @@ def build_site(project: Project, audience: str = "public", site_dir: Path | None
     try:
         try:
             config = load_config(str(project.mkdocs_yml), site_dir=str(staging))
+            # Material's search plugin imported jieba, which set its own logger to DEBUG.
+            logging.getLogger("jieba").setLevel(logging.getLogger("mkdocs").level)
             config.plugins["kb"].config.audience = audience
             build(config)
         except MkDocsException as err:
@@ -65,4 +67,3 @@ def mkdocs_logging(verbose: bool) -> None:
         handler._kb = True
         logger.addHandler(handler)
     logger.setLevel(logging.INFO if verbose else logging.WARNING)
-    logging.getLogger("jieba").setLevel(logging.INFO if verbose else logging.WARNING)

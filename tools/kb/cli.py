@@ -171,6 +171,45 @@ def import_(source, project_dir, status, quiet, as_json):
         click.echo("\n".join(report.summary_lines()))
 
 
+@cli.command()
+@click.argument("tickets", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@project_option
+@click.option("--encoding", default=None, help="导出文件的编码（默认自动识别 UTF-8 / UTF-8 BOM / GBK）")
+@click.option("--mapping", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="列名映射 YAML（我方字段: 对方表头），用于其他服务台系统的导出")
+@click.option("--quiet", is_flag=True, help="不显示进度")
+@json_option
+def link(tickets, project_dir, encoding, mapping, quiet, as_json):
+    """读取工单导出，把工单的现象关联到处理结果引用的文章，并报告关联率、缺口和失效引用。"""
+    from kb.tickets import TicketFileError
+    from kb.tickets.linking import link_exports
+    project = open_project(project_dir)
+    try:
+        report = link_exports(project, tickets, encoding=encoding, mapping=mapping,
+                              progress=progress_reporter(quiet or as_json, "关联工单"))
+    except TicketFileError as err:
+        report_problems(err.problems)
+        raise click.ClickException("工单导出文件无法使用，未写入任何数据。") from None
+    except ValueError as err:
+        raise click.ClickException(str(err)) from None
+    if as_json:
+        print_json(report.to_dict())
+        return
+    for row in report.rows_rejected:
+        click.echo(f"{row['path']}:{row['row']}: 已跳过：{row['reason']}", err=True)
+    click.echo(f"工单 {report.tickets} 张，引用了文章的 {report.linked} 张，关联率 {report.link_rate:.1%}；"
+               f"跳过的行 {len(report.rows_rejected)}；失效引用 {len(report.dangling)} 处。数据已写入 {report.data_file}")
+    busiest = sorted(report.articles.items(), key=lambda kv: -kv[1]["tickets"])[:5]
+    if busiest:
+        click.echo("引用最多的文章：" + "、".join(f"{i}（{a['tickets']} 张）" for i, a in busiest))
+    for d in report.dangling[:10]:
+        click.echo(f"失效引用：工单 {d['ticket_id']} 引用 {d['reference']}：{d['reason']}")
+    for gap in report.gaps[:10]:
+        hint = (f"可用 {gap['suggestion']['id']} {gap['suggestion']['title']}" if gap["suggestion"]
+                else gap["advice"])
+        click.echo(f"缺口：“{gap['symptom']}”（{gap['tickets']} 张工单）→ {hint}")
+
+
 # More changed articles than this and `kb search` asks for `kb index` instead of waiting.
 AUTO_REINDEX_LIMIT = 20
 

@@ -121,6 +121,11 @@ class Project:
     def search_index_dir(self) -> Path:
         return self.root / "search_index"
 
+    @property
+    def timezone(self) -> str:
+        """IANA name of the timezone the helpdesk's times without an offset are in."""
+        return str(self.options.get("timezone") or "Asia/Shanghai")
+
     def site_dir(self, audience: str = "public") -> Path:
         base = self.root / self._site_dir
         return base if audience == "public" else base.with_name(f"{base.name}-{audience}")

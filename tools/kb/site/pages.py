@@ -23,6 +23,8 @@ MARKER_PATTERN = re.compile(r"<!--\s*kb:([a-z-]+)\s*-->")
 
 KB_INDEX = "kb/index.md"
 SYMPTOM_INDEX = "kb/symptoms.md"
+HEALTH_PAGE = "kb/health.md"
+REPORTED_SHOWN = 10
 
 # Error codes as callers read them out: HTTP 500, ORA-12541, 0x80070005, 550 5.7.1,
 # AADSTS9000411 and the product's own DOC-5001 style codes.
@@ -54,6 +56,25 @@ def relative(from_page: str, to_page: str) -> str:
     return posixpath.relpath(to_page, posixpath.dirname(from_page) or ".")
 
 
+def _bar_chart(points: list[tuple[str, float]], width: int = 640, height: int = 180) -> str:
+    """A static SVG bar chart of shares (0..1): no script, no external chart service."""
+    if not points:
+        return ""
+    gap, left, bottom = 6, 36, 24
+    bar = max(4, (width - left) // len(points) - gap)
+    bars = []
+    for i, (label, value) in enumerate(points):
+        h = round((height - bottom - 10) * max(0.0, min(1.0, value)))
+        x = left + i * (bar + gap)
+        bars.append(f'<rect x="{x}" y="{height - bottom - h}" width="{bar}" height="{h}" fill="#3f51b5">'
+                    f"<title>{e(label)}：{value:.1%}</title></rect>"
+                    f'<text x="{x + bar / 2}" y="{height - 8}" font-size="10" text-anchor="middle">{e(label[-2:])}</text>')
+    axis = "".join(f'<text x="0" y="{height - bottom - round((height - bottom - 10) * t) + 4}" font-size="10">{t:.0%}</text>'
+                   for t in (0, 0.5, 1))
+    return (f'<svg class="kb-chart" role="img" viewBox="0 0 {width} {height}" width="100%" '
+            f'xmlns="http://www.w3.org/2000/svg">{axis}{"".join(bars)}</svg>\n')
+
+
 def error_codes(text: str) -> list[str]:
     return [m.group(0) for m in ERROR_CODE.finditer(text)]
 
@@ -62,8 +83,9 @@ class SitePages:
     """Builds every generated page for one audience from the project's articles."""
 
     def __init__(self, articles: list[Article], resolve: dict[str, Article], modules, commitments: Commitments,
-                 site_url: str, audience: str):
+                 site_url: str, audience: str, reported: dict | None = None):
         self.articles = articles
+        self.reported = reported or {}  # article id → symptoms callers reported (scrubbed)
         self.resolve = resolve
         self.modules = modules
         self.commitments = commitments
@@ -134,9 +156,19 @@ class SitePages:
             f'<button type="button" class="md-button kb-share__copy" data-url="{e(url)}">复制链接</button>'
             '<span class="kb-share__done" hidden>已复制</span></div>\n'
         )
+        if self.reported.get(article.id):
+            lines.append(self._reported_box(self.reported[article.id]))
         lines.append(self.rewrite(article.body, page, article.path.parent).strip() + "\n")
         lines.append(f"\n## 联系服务中心\n\n{self.commitments.escalation_html(article.id)}\n")
         return "\n".join(lines)
+
+    @staticmethod
+    def _reported_box(symptoms) -> str:
+        items = "".join(f'<li>{e(s.phrase)} <span class="kb-reported__count">{s.count} 次</span></li>'
+                        for s in symptoms[:REPORTED_SHOWN])
+        total = sum(s.count for s in symptoms)
+        return (f'<details class="kb-reported"><summary>用户反馈的现象（{total} 次来电）</summary>'
+                f"<p>来电用户描述的现象，按出现次数排序；本文的处理办法解决了这些问题。</p><ul>{items}</ul></details>\n")
 
     def _module(self, name: str):
         return next((m for m in self.modules if m.name == name), None)
@@ -195,6 +227,31 @@ class SitePages:
                 current = module_name
             out.append(f"| {_md_cell(symptom)} | [{e(article.id)} {_md_cell(article.title)}]"
                        f"({relative(SYMPTOM_INDEX, article_page_path(article.id))}) |")
+        return "\n".join(out) + "\n"
+
+    def health_page(self, report) -> str:
+        """Knowledge health for engineers (internal build only), from `kb link`'s data."""
+        out = [_front_matter(title="知识健康度"), "# 知识健康度\n",
+               f"共 {report.tickets} 张工单，其中 {report.linked} 张在处理结果中引用了文章，"
+               f"关联率 **{report.link_rate:.1%}**。数据来自 `kb link`。\n"]
+        if not report.tickets:
+            return "\n".join(out + ["还没有工单数据：运行 kb link 导出文件 后重新构建。\n"])
+        out += ["## 关联率（按月）\n", _bar_chart([(r["month"], r["link_rate"]) for r in report.by_month]),
+                "\n| 月份 | 工单 | 已关联 | 关联率 |\n| --- | --- | --- | --- |"]
+        out += [f"| {r['month']} | {r['tickets']} | {r['linked']} | {r['link_rate']:.1%} |" for r in report.by_month]
+        out += ["\n## 关联率（按模块）\n", "| 模块 | 工单 | 已关联 | 关联率 |\n| --- | --- | --- | --- |"]
+        out += [f"| {_md_cell(r['module'])} | {r['tickets']} | {r['linked']} | {r['link_rate']:.1%} |" for r in report.by_module]
+        out += ["\n## 引用最多的文章\n", "| 文章 | 引用工单 |\n| --- | --- |"]
+        titles = {a.id: a.title for a in self.articles}
+        for article_id, info in sorted(report.articles.items(), key=lambda kv: -kv[1]["tickets"])[:20]:
+            name = f"[{e(article_id)} {_md_cell(titles[article_id])}]({relative(HEALTH_PAGE, article_page_path(article_id))})" \
+                if article_id in titles else e(article_id)
+            out.append(f"| {name} | {info['tickets']} |")
+        out += ["\n## 知识缺口\n", "没有引用任何文章的工单中最常见的现象：可能需要新写文章，或把现有文章补充得更好找。\n",
+                "| 现象 | 工单 |\n| --- | --- |"]
+        out += [f"| {_md_cell(g['symptom'])} | {g['tickets']} |" for g in report.gaps]
+        out += ["\n## 失效引用\n", "处理结果中引用了不存在或已归档的文章：\n", "| 工单 | 引用 | 原因 |\n| --- | --- | --- |"]
+        out += [f"| {e(d['ticket_id'])} | {_md_cell(d['reference'])} | {_md_cell(d['reason'])} |" for d in report.dangling]
         return "\n".join(out) + "\n"
 
     @staticmethod

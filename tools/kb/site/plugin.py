@@ -15,7 +15,8 @@ from mkdocs.structure.files import File, Files
 
 from kb.articles import page_audience, parse_page
 from kb.project import Project
-from kb.site.pages import KB_INDEX, SYMPTOM_INDEX, SitePages, article_page_path
+from kb.site.pages import HEALTH_PAGE, KB_INDEX, SYMPTOM_INDEX, SitePages, article_page_path
+from kb.tickets.linking import article_symptoms, build_report, load_links
 
 log = logging.getLogger("mkdocs.plugins.kb")
 ASSETS = Path(__file__).parent / "assets"
@@ -43,9 +44,13 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
         audience = self.config.audience
         if audience == "internal":
             config.site_name = f"{config.site_name}（内部）"
+        try:
+            self.tickets = load_links(self.project)
+        except ValueError as err:
+            raise PluginError(str(err)) from None
         self.pages = SitePages(
             self.project.articles_for(audience), self.project.resolve(), self.project.modules,
-            commitments, self.project.site_url, audience,
+            commitments, self.project.site_url, audience, article_symptoms(self.tickets),
         )
         self._add_modules_to_nav(config.nav)
         config.extra_css.append(ASSET_URIS["css"])
@@ -59,7 +64,8 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
         for section in _nav_lists(nav):
             for i, item in enumerate(section):
                 if _nav_target(item) == KB_INDEX:
-                    section[i + 1:i + 1] = [{"现象与错误代码索引": SYMPTOM_INDEX}, *module_entries]
+                    extra = [{"知识健康度": HEALTH_PAGE}] if self.config.audience == "internal" else []
+                    section[i + 1:i + 1] = [{"现象与错误代码索引": SYMPTOM_INDEX}, *extra, *module_entries]
                     return
 
     def on_files(self, files: Files, config) -> Files:
@@ -82,6 +88,8 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
         }
         for module in self.pages.modules:
             generated[module.page] = self.pages.module_page(module)
+        if audience == "internal":
+            generated[HEALTH_PAGE] = self.pages.health_page(build_report(self.project, self.tickets, [], None))
         for article in self.pages.articles:
             generated[article_page_path(article.id)] = self.pages.article_page(article)
             for alias in article.aliases:
