@@ -7,8 +7,7 @@ import html
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
+from kb.datafiles import entry_lines, load_yaml
 from kb.problems import Problem
 
 FILE_NAME = "commitments.yml"
@@ -92,20 +91,13 @@ def load_commitments(path: Path, display: str) -> tuple[Commitments | None, list
     """Load and validate the commitments file; problems name the line of the bad entry."""
     if not path.is_file():
         return None, [Problem(display, 1, "找不到服务承诺数据文件", "运行 kb init 查看示例，或从示例项目复制 docs/_data/commitments.yml")]
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except UnicodeDecodeError:
-        return None, [Problem(display, 1, "文件不是 UTF-8 编码", "以 UTF-8 编码另存")]
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        return None, [Problem(display, mark.line + 1 if mark else 1, f"YAML 语法错误：{getattr(err, 'problem', err)}", "检查缩进和引号")]
+    data, node, problems = load_yaml(path, display)
+    if problems:
+        return None, problems
     if not isinstance(data, dict):
         return None, [Problem(display, 1, "服务承诺文件必须是键值映射", "参照示例项目的 commitments.yml")]
 
-    problems: list[Problem] = []
-    lines = _entry_lines(node)
+    lines = entry_lines(node)
 
     def entries(key: str, fields: tuple[str, ...]) -> list[dict]:
         value = data.get(key)
@@ -136,13 +128,3 @@ def load_commitments(path: Path, display: str) -> tuple[Commitments | None, list
         return None, problems
     return Commitments(str(data["service_centre"]), tuple(hotlines), tuple(targets), tuple(services)), []
 
-
-def _entry_lines(node: yaml.Node | None) -> dict[tuple[str, int | None], int]:
-    lines: dict[tuple[str, int | None], int] = {}
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            lines[(str(key.value), None)] = key.start_mark.line + 1
-            if isinstance(value, yaml.SequenceNode):
-                for i, item in enumerate(value.value):
-                    lines[(str(key.value), i)] = item.start_mark.line + 1
-    return lines

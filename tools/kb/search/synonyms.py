@@ -8,8 +8,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
+from kb.datafiles import entry_lines, load_yaml
 from kb.problems import Problem
 
 FILE_NAME = "synonyms.yml"
@@ -49,22 +48,17 @@ def load_synonyms(path: Path, display: str) -> tuple[Synonyms, list[Problem]]:
     """Load the synonyms file; a missing file means no synonyms, a broken one is reported."""
     if not path.is_file():
         return EMPTY, []
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text) or {}
-    except UnicodeDecodeError:
-        return EMPTY, [Problem(display, 1, "文件不是 UTF-8 编码", "以 UTF-8 编码另存")]
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        return EMPTY, [Problem(display, mark.line + 1 if mark else 1, f"YAML 语法错误：{getattr(err, 'problem', err)}", "检查缩进和括号")]
+    data, node, problems = load_yaml(path, display)
+    if problems:
+        return EMPTY, problems
+    data = data or {}
     groups = data.get("groups") if isinstance(data, dict) else None
     if not isinstance(groups, list):
         return EMPTY, [Problem(display, 1, "缺少 groups 列表", "写成 groups: 下面每行一组 - [说法1, 说法2]")]
-    lines = _group_lines(node)
+    lines = entry_lines(node)
     problems, good, seen = [], [], {}
     for i, group in enumerate(groups):
-        line = lines[i] if i < len(lines) else 1
+        line = lines.get(("groups", i), 1)
         if not isinstance(group, list) or len(group) < 2 or any(not isinstance(v, (str, int)) or not str(v).strip() for v in group):
             problems.append(Problem(display, line, f"第 {i + 1} 组不是至少两个说法的列表", "写成 - [说法1, 说法2]"))
             continue
@@ -77,10 +71,3 @@ def load_synonyms(path: Path, display: str) -> tuple[Synonyms, list[Problem]]:
         good.append(variants)
     return Synonyms(tuple(good)), problems
 
-
-def _group_lines(node) -> list[int]:
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            if key.value == "groups" and isinstance(value, yaml.SequenceNode):
-                return [item.start_mark.line + 1 for item in value.value]
-    return []
