@@ -7,6 +7,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 .PHONY: site internal serve test bench clean
 
 SAMPLE_TICKETS := tools/sample_data/helpdesk_export_2026.csv
+BROWSER_DEPS := /usr/bin/chromium /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 
 site: $(VENV)/.site-installed
 	$(BIN)/kb check
@@ -22,7 +23,7 @@ site: $(VENV)/.site-installed
 serve: $(VENV)/.site-installed
 	$(BIN)/mkdocs serve
 
-test: $(VENV)/.test-installed /usr/bin/chromium
+test: $(VENV)/.test-installed $(BROWSER_DEPS)
 	$(BIN)/pytest
 
 bench: $(VENV)/.bench-installed
@@ -45,10 +46,11 @@ $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@ $(VENV)/.site-installed
 
-# Browser tests drive Debian's chromium through Playwright (no browser download).
-/usr/bin/chromium:
+# Browser tests drive Debian's chromium through Playwright (no browser download); a CJK
+# font makes the Chinese readable in the screenshots they save (tests/artifacts/screenshots/).
+$(BROWSER_DEPS) &:
 	apt-get update
-	DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+	DEBIAN_FRONTEND=noninteractive apt-get install -y chromium fonts-wqy-microhei
 
 clean:
-	rm -rf site site-internal .site* search_index/_* $(VENV)
+	rm -rf site site-* .site* search_index/_* $(VENV)

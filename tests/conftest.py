@@ -1,4 +1,5 @@
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -7,6 +8,9 @@ from kb.build import build_site
 from kb.project import Project
 
 ROOT = Path(__file__).resolve().parents[1]
+# Browser tests save screenshots here (git-ignored); the folder is printed after the run.
+SCREENSHOTS = ROOT / "tests" / "artifacts" / "screenshots"
+_STARTED = pytest.StashKey[float]()
 
 
 def copy_sample(dest: Path) -> Path:
@@ -33,3 +37,22 @@ def built_sample(tmp_path_factory):
     public = build_site(project, "public")
     internal = build_site(Project.load(root), "internal")
     return project, public, internal
+
+
+@pytest.fixture(scope="session")
+def offline_sample(built_sample):
+    """The same sample built with `--offline` (public audience): the site-offline/ folder."""
+    project, _, _ = built_sample
+    return build_site(Project.load(project.root), "public", offline=True)
+
+
+def pytest_sessionstart(session):
+    session.config.stash[_STARTED] = time.time()
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    started = config.stash.get(_STARTED, 0)
+    shots = [p for p in SCREENSHOTS.glob("*.png") if p.stat().st_mtime >= started] if SCREENSHOTS.is_dir() else []
+    if shots:
+        terminalreporter.write_sep("-", "browser screenshots")
+        terminalreporter.write_line(f"{len(shots)} screenshots in {SCREENSHOTS}")

@@ -1,16 +1,27 @@
-"""The built public site in a real browser (Debian's chromium via Playwright)."""
+"""The built sites in a real browser (Debian's chromium via Playwright): the public and the
+internal site served over http, and the offline copy opened from file://.
+
+Every page records the requests it makes; each test of a whole site checks that nothing
+but the local server (or, offline, nothing but files) was contacted. Screenshots of the
+home page, an article and a search result are saved to tests/artifacts/screenshots/
+(printed at the end of the run) so a human can see what a caller sees."""
 
 import functools
 import http.server
 import threading
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 import pytest
+
+from conftest import SCREENSHOTS
+from kb.project import read_mkdocs_yml
+from kb.site.pages import page_url
 
 playwright = pytest.importorskip("playwright.sync_api")
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+RESULT = ".md-search-result__item > a"
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -18,13 +29,27 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+def serve(directory):
+    """Serve `directory` on 127.0.0.1 (a free port); returns (base URL, server)."""
+    handler = functools.partial(QuietHandler, directory=str(directory))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}", server
+
+
 @pytest.fixture(scope="module")
 def served_site(built_sample):
     _, public, _ = built_sample
-    handler = functools.partial(QuietHandler, directory=str(public))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
+    url, server = serve(public)
+    yield url
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def served_internal(built_sample):
+    _, _, internal = built_sample
+    url, server = serve(internal)
+    yield url
     server.shutdown()
 
 
@@ -37,37 +62,80 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, served_site):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.requests = []
-    page.on("request", lambda request: page.requests.append(request.url))
-    yield page
-    context.close()
+def new_page(browser):
+    """A factory of fresh pages (own context) that record every request in page.requests."""
+    contexts = []
 
+    def make():
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        contexts.append(context)
+        page = context.new_page()
+        page.requests = []
+        page.on("request", lambda request: page.requests.append(request.url))
+        return page
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page, served_site):
+    return new_page()
+
+
+def search(page, query):
+    """Type a query into the header search and return the result links, best first.
+    Material reads the query on keyup (or when its worker is ready), not on input, so a
+    bare fill() can race with the worker: press a key that leaves the text as it is."""
+    page.fill("input.md-search__input", query)
+    page.press("input.md-search__input", "End")
+    page.wait_for_function("() => document.querySelector('.md-search-result__item a')", timeout=15000)
+    return [a.get_attribute("href") for a in page.locator(RESULT).all()]
+
+
+def hosts_contacted(page):
+    return {urlparse(url).netloc for url in page.requests if urlparse(url).scheme in ("http", "https")}
+
+
+def screenshot(page, name):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_timeout(400)  # let Material's search overlay finish fading in
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+
+
+# Public site ---------------------------------------------------------------------------
 
 def test_home_search_box_finds_the_article_first(page, served_site):
     page.goto(served_site + "/")
+    screenshot(page, "home")
     page.fill("form.kb-searchbox input[name=q]", "公文 发送 失败")
     page.press("form.kb-searchbox input[name=q]", "Enter")
     first = page.locator(".md-search-result__item").first
     first.wait_for()
     assert "/kb/KB-0001/" in first.locator("a").first.get_attribute("href")
+    screenshot(page, "search-result")
 
 
 @pytest.mark.parametrize("query, article_id", [
     ("公文发送失败", "KB-0001"),        # no spaces: Material segments it against the index
     ("数据库连接失败", "KB-0029"),
-    ("ORA-12541", "KB-0029"),          # error code
+    ("ORA-12541", "KB-0029"),          # error codes, as callers read them out
     ("550 5.7.1", "KB-0008"),
+    ("DOC-5001", "KB-0001"),
+    ("0x80070005", "KB-0017"),
 ])
 def test_header_search(page, served_site, query, article_id):
     page.goto(served_site + "/kb/")
-    page.fill("input.md-search__input", query)
-    page.wait_for_function(
-        "() => document.querySelector('.md-search-result__item a')", timeout=10000)
-    first = page.locator(".md-search-result__item > a").first.get_attribute("href")
-    assert f"/kb/{article_id}/" in first
+    assert f"/kb/{article_id}/" in search(page, query)[0]
+
+
+def test_search_result_opens_the_article(page, served_site):
+    page.goto(served_site + "/")
+    search(page, "ORA-12541")
+    page.locator(RESULT).first.click()
+    page.wait_for_url("**/kb/KB-0029/**")
+    assert "KB-0029" in page.locator(".kb-status").inner_text()
+    screenshot(page, "article")
 
 
 def test_copy_link_button(page, served_site):
@@ -85,9 +153,122 @@ def test_alias_lands_on_the_current_article(page, served_site):
     assert "HTTP 500" in page.locator("h1").inner_text()
 
 
+@pytest.mark.parametrize("tab, path, heading", [
+    ("自助排障", "/kb/", "自助排障"),
+    ("培训", "/training/", "培训"),
+    ("服务承诺", "/commitments/", "服务承诺"),
+])
+def test_navigation_tabs_lead_to_their_pages(page, served_site, tab, path, heading):
+    page.goto(served_site + "/")
+    page.locator(".md-tabs__link", has_text=tab).click()
+    page.wait_for_url(served_site + path)
+    assert heading in page.locator("article h1").inner_text()
+    assert tab in page.locator(".md-tabs__item--active").inner_text()
+
+
+def training_pages_in_nav_order(project):
+    """Docs paths of the 培训 tab's pages, in nav order (sections depth first)."""
+    nav = read_mkdocs_yml(project.mkdocs_yml)["nav"]
+    training = next(item["培训"] for item in nav if isinstance(item, dict) and "培训" in item)
+
+    def walk(items):
+        for item in items:
+            value = next(iter(item.values())) if isinstance(item, dict) else item
+            yield from walk(value) if isinstance(value, list) else [value]
+    return list(walk(training))
+
+
+def test_training_learning_path_follows_next_page(page, served_site, built_sample):
+    """From the administrators' path, 下一页 (navigation.footer) walks every lesson of every
+    role in nav order, then leaves training for 服务承诺."""
+    project, _, _ = built_sample
+    lessons = training_pages_in_nav_order(project)
+    lessons = lessons[lessons.index("training/admin/index.md"):]
+    assert len(lessons) >= 12
+    page.goto(served_site + "/training/admin/")
+    visited = []
+    for _ in lessons:
+        visited.append(urlparse(page.url).path)
+        next_link = page.locator("a.md-footer__link--next")
+        assert "下一页" in next_link.inner_text()
+        next_link.click()
+        page.wait_for_load_state()
+    assert visited == ["/" + page_url(lesson) for lesson in lessons]
+    assert urlparse(page.url).path == "/commitments/"
+
+
 def test_only_the_local_server_is_contacted(page, served_site):
-    for path in ("/", "/kb/KB-0001/", "/training/admin/", "/commitments/"):
+    for path in ("/", "/kb/KB-0001/", "/training/admin/", "/commitments/", "/kb/symptoms/"):
         page.goto(served_site + path)
         page.wait_for_load_state("networkidle")
-    hosts = {urlparse(url).netloc for url in page.requests if urlparse(url).scheme in ("http", "https")}
-    assert hosts == {urlparse(served_site).netloc}
+    search(page, "公文发送失败")
+    assert hosts_contacted(page) == {urlparse(served_site).netloc}
+
+
+# Internal site -------------------------------------------------------------------------
+
+INTERNAL_TITLE = "应用服务器无响应时的现场排查手册"
+
+
+def test_internal_article_only_in_the_internal_build(new_page, served_site, served_internal):
+    internal, public = new_page(), new_page()
+    internal.goto(served_internal + "/kb/")
+    assert any("/kb/KB-0033/" in href for href in search(internal, "现场排查手册 jstack"))
+    internal.goto(served_internal + "/kb/module/admin/")
+    assert internal.locator("a", has_text=INTERNAL_TITLE).count() == 1
+    internal.locator("a", has_text=INTERNAL_TITLE).click()
+    internal.wait_for_url("**/kb/KB-0033/")
+    assert "内部文章" in internal.locator(".kb-banner--internal").inner_text()
+
+    public.goto(served_site + "/kb/")
+    public.fill("input.md-search__input", "现场排查手册 jstack")
+    public.press("input.md-search__input", "End")
+    # The meta line leaves its placeholder (键入以开始搜索) once the query has been answered.
+    public.wait_for_function("() => /结果/.test(document.querySelector('.md-search-result__meta').textContent)")
+    assert not any("KB-0033" in (a.get_attribute("href") or "") for a in public.locator(RESULT).all())
+    public.goto(served_site + "/kb/module/admin/")
+    assert "KB-0033" not in public.content() and INTERNAL_TITLE not in public.content()
+    assert public.goto(served_site + "/kb/KB-0033/").status == 404
+    for p, site in ((internal, served_internal), (public, served_site)):
+        assert hosts_contacted(p) == {urlparse(site).netloc}
+
+
+def test_internal_site_contacts_only_the_local_server(new_page, served_internal):
+    page = new_page()
+    for path in ("/", "/kb/KB-0033/", "/kb/health/", "/training/admin/"):
+        page.goto(served_internal + path)
+        page.wait_for_load_state("networkidle")
+    assert hosts_contacted(page) == {urlparse(served_internal).netloc}
+
+
+# Offline copy (file://) -----------------------------------------------------------------
+
+def test_offline_copy_works_from_files(new_page, offline_sample):
+    """No web server: index.html opened from disk, search included (Material's offline
+    plugin with the iframe-worker shim shipped in the site), links between pages, and not
+    a single request to any http(s) host. No --allow-file-access-from-files needed."""
+    page = new_page()
+    home = offline_sample.as_uri() + "/index.html"
+    page.goto(home)
+    hrefs = search(page, "公文发送失败")
+    assert unquote(hrefs[0]).split("?")[0] == offline_sample.as_uri() + "/kb/KB-0001.html"
+    screenshot(page, "offline-search-result")
+    page.locator(RESULT).first.click()
+    page.wait_for_url("**/kb/KB-0001.html**")
+    assert "HTTP 500" in page.locator("article h1").inner_text()
+
+    page.goto(home)  # the home page's top symptoms are raw HTML links written by the kb plugin
+    page.locator(".kb-top-symptoms a", has_text="收文编号已存在").click()
+    page.wait_for_url("**/kb/KB-0002.html")
+    page.locator(".md-tabs__link", has_text="培训").click()
+    page.wait_for_url("**/training/index.html")
+    page.locator("article").get_by_role("link", name="系统管理员", exact=True).click()
+    page.wait_for_url("**/training/admin/index.html")
+    page.locator("a.md-footer__link--next").click()
+    page.wait_for_url("**/training/admin/01-system-init-org.html")
+    assert page.locator("article h1").count() == 1
+
+    page.goto(offline_sample.as_uri() + "/kb/document-send-500.html")  # an alias
+    page.wait_for_url("**/kb/KB-0001.html")
+    assert hosts_contacted(page) == set()
+    assert all(url.startswith(("file:", "data:", "about:", "blob:")) for url in page.requests), page.requests

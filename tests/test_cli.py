@@ -34,12 +34,18 @@ def test_list_by_audience():
 def test_every_command_and_option_is_in_the_readme():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     missing = []
-    for name, command in cli.commands.items():
-        if not re.search(rf"\bkb {name}\b", readme):
-            missing.append(f"kb {name}")
-        for param in command.params:
-            if isinstance(param, click.Option):
-                for opt in param.opts:
-                    if opt.startswith("--") and opt != "--help" and opt not in readme:
-                        missing.append(f"kb {name} {opt}")
+
+    def visit(group, prefix):
+        for name, command in group.commands.items():
+            full = f"{prefix} {name}"
+            if not re.search(rf"\b{full}\b", readme):
+                missing.append(full)
+            for param in command.params:
+                if isinstance(param, click.Option):
+                    missing.extend(f"{full} {opt}" for opt in param.opts
+                                   if opt.startswith("--") and opt != "--help" and opt not in readme)
+            if isinstance(command, click.Group):
+                visit(command, full)
+
+    visit(cli, "kb")
     assert missing == []

@@ -170,3 +170,75 @@ def test_pages_link_to_articles_by_id(built_sample):
     _, public, _ = built_sample
     html = (public / "training" / "user" / "01-login-settings" / "index.html").read_text(encoding="utf-8")
     assert 'href="../../../kb/KB-0023/"' in html
+
+
+# Offline copy (kb build --offline) ------------------------------------------------------
+
+LOCAL_LINK = re.compile(r'\b(?:href|src)="(?!https?:|//|#|tel:|mailto:|data:|javascript:)([^"]+)"')
+
+
+def test_offline_copy_links_every_page_by_file(offline_sample):
+    """From file:// there is no web server to turn kb/KB-0001/ into kb/KB-0001/index.html:
+    every local link in the offline copy, Material's and ours, names an existing file."""
+    site = offline_sample
+    assert site.name == "site-offline"
+    assert (site / "kb" / "KB-0001.html").is_file() and not (site / "kb" / "KB-0001").exists()
+    broken = []
+    for page in site.rglob("*.html"):
+        if page.name == "404.html":  # served by a web server only; its links are site-absolute
+            continue
+        for target in LOCAL_LINK.findall(page.read_text(encoding="utf-8")):
+            path = target.split("#")[0].split("?")[0]
+            if path and not (page.parent / path).is_file():
+                broken.append((page.relative_to(site), target))
+    assert broken == []
+    home = (site / "index.html").read_text(encoding="utf-8")
+    assert 'href="kb/KB-0001.html"' in home and 'href="kb/module/document.html"' in home  # top symptoms
+
+
+def test_offline_copy_needs_no_internet(offline_sample):
+    site = offline_sample
+    for page in site.rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        assert not EXTERNAL_RESOURCE.search(html), page
+        assert "unpkg.com" not in html, page
+    home = (site / "index.html").read_text(encoding="utf-8")
+    assert '<script src="assets/kb/iframe-worker.js"></script>' in home  # Worker shim for file://, shipped
+    assert (site / "assets" / "kb" / "iframe-worker.js").is_file()
+    script = (site / "search" / "search_index.js").read_text(encoding="utf-8")
+    assert script.startswith("var __index = {") and "KB-0001" in script
+
+
+def test_offline_copy_keeps_online_addresses_for_sharing(offline_sample):
+    html = (offline_sample / "kb" / "KB-0008.html").read_text(encoding="utf-8")
+    assert 'data-url="https://support.example.com/kb/KB-0008/"' in html  # the link engineers send
+    assert '<link rel="canonical" href="https://support.example.com/kb/KB-0008/">' in html
+    assert not (offline_sample / "sitemap.xml").exists()  # it would list page.html addresses
+
+
+def test_offline_aliases_redirect_file_to_file(built_sample, offline_sample):
+    project, _, _ = built_sample
+    aliases = [(alias, a.id) for a in project.articles_for("public") for alias in a.aliases]
+    for alias, article_id in aliases:
+        html = (offline_sample / "kb" / f"{alias}.html").read_text(encoding="utf-8")
+        assert f'url={article_id}.html"' in html and f"location.replace(&#x27;{article_id}.html&#x27;" in html
+
+
+def test_offline_build_of_the_internal_site(sample_copy):
+    result = CliRunner().invoke(cli, ["build", "--project", str(sample_copy), "--audience", "internal", "--offline"])
+    assert result.exit_code == 0, result.output
+    site = sample_copy / "site-internal-offline"
+    assert str(site / "index.html") in result.output
+    assert "内部文章" in (site / "kb" / "KB-0033.html").read_text(encoding="utf-8")
+    assert "kb/KB-0033/" not in (site / "search" / "search_index.js").read_text(encoding="utf-8")
+    assert not (sample_copy / "site").exists()  # the online sites are other folders
+
+
+def test_offline_build_needs_the_offline_plugin(sample_copy):
+    config = sample_copy / "mkdocs.yml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(re.sub(r"  - offline:\n.*\n", "", text), encoding="utf-8")
+    assert "- offline" not in config.read_text(encoding="utf-8")
+    result = CliRunner().invoke(cli, ["build", "--project", str(sample_copy), "--offline"])
+    assert result.exit_code == 1 and "offline" in result.output and "KB_OFFLINE" in result.output
+    build_site(Project.load(sample_copy))  # the ordinary build does not need it

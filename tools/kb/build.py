@@ -17,7 +17,11 @@ class BuildFailed(Exception):
     """MkDocs itself failed (strict-mode warning, theme error); the old site is untouched."""
 
 
-def build_site(project: Project, audience: str = "public", site_dir: Path | None = None) -> Path:
+def build_site(project: Project, audience: str = "public", site_dir: Path | None = None,
+               offline: bool = False) -> Path:
+    """Build the site for `audience` into `site_dir` (default: the project's site folder
+    for the audience). `offline` builds a copy that works from file:// (Material's offline
+    plugin: page.html URLs, search index inlined as a script, no web server needed)."""
     problems = check_project(project)
     if problems:
         raise ProblemsFound(problems, "kb check")
@@ -27,7 +31,7 @@ def build_site(project: Project, audience: str = "public", site_dir: Path | None
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
 
-    target = Path(site_dir) if site_dir else project.site_dir(audience)
+    target = Path(site_dir) if site_dir else project.site_dir(audience, offline)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent))
     try:
@@ -36,6 +40,7 @@ def build_site(project: Project, audience: str = "public", site_dir: Path | None
             # Material's search plugin imported jieba, which set its own logger to DEBUG.
             logging.getLogger("jieba").setLevel(logging.getLogger("mkdocs").level)
             config.plugins["kb"].config.audience = audience
+            _set_offline(config, offline, project)
             build(config)
         except MkDocsException as err:
             raise BuildFailed(str(err)) from None
@@ -43,6 +48,16 @@ def build_site(project: Project, audience: str = "public", site_dir: Path | None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+def _set_offline(config, offline: bool, project: Project) -> None:
+    """Switch Material's offline plugin on or off for this build, whatever KB_OFFLINE says."""
+    plugin = config.plugins.get("material/offline")
+    if plugin is not None:
+        plugin.config.enabled = offline
+    elif offline:
+        raise BuildFailed(f"{project.mkdocs_yml}: plugins 中没有 offline 插件，无法构建离线版；请在 plugins 末尾加入"
+                          "「- offline: {enabled: !ENV [KB_OFFLINE, false]}」（kb init 生成的 mkdocs.yml 已包含）")
 
 
 def _swap_into_place(staging: Path, target: Path) -> None:

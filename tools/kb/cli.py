@@ -13,6 +13,7 @@ from kb.problems import Problem, ProblemsFound
 from kb.project import Project, ProjectError
 
 AUDIENCE = click.Choice(["public", "internal"])
+SLA_PAGE = "reports/sla.md"
 
 
 def project_option(command):
@@ -113,20 +114,22 @@ def check(project_dir, as_json):
 @click.option("--audience", type=AUDIENCE, default="public", show_default=True,
               help="public：对客户的站点（site/）；internal：含内部与草稿文章的工程师站点（site-internal/）")
 @click.option("--site-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="输出目录（默认按 audience 决定）")
+@click.option("--offline", is_flag=True,
+              help="离线版：不需要网站服务器，直接用浏览器打开 index.html（U 盘、共享目录），搜索可用；输出到 site-offline/（内部：site-internal-offline/）")
 @click.option("-v", "--verbose", is_flag=True, help="显示 MkDocs 的详细输出")
-def build(project_dir, audience, site_dir, verbose):
+def build(project_dir, audience, site_dir, offline, verbose):
     """先检查，再构建站点；失败时保留原有站点不变。"""
     from kb.build import BuildFailed, build_site, mkdocs_logging
     project = open_project(project_dir)
     mkdocs_logging(verbose)
     try:
-        target = build_site(project, audience, site_dir)
+        target = build_site(project, audience, site_dir, offline=offline)
     except ProblemsFound as err:
         report_problems(err.problems)
         raise click.ClickException("检查未通过，未构建站点（原有站点保持不变）。请先修正以上问题。") from None
     except BuildFailed as err:
         raise click.ClickException(f"MkDocs 构建失败：{err}（原有站点保持不变）") from None
-    click.echo(f"站点已生成：{target}")
+    click.echo(f"站点已生成：{target}" + (f"（离线版：用浏览器打开 {target / 'index.html'}）" if offline else ""))
 
 
 @cli.command()
@@ -208,6 +211,61 @@ def link(tickets, project_dir, encoding, mapping, quiet, as_json):
         hint = (f"可用 {gap['suggestion']['id']} {gap['suggestion']['title']}" if gap["suggestion"]
                 else gap["advice"])
         click.echo(f"缺口：“{gap['symptom']}”（{gap['tickets']} 张工单）→ {hint}")
+
+
+@cli.group()
+def report():
+    """服务报告。"""
+
+
+@report.command()
+@click.argument("tickets", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@project_option
+@click.option("--timezone", default=None, help="不带时区的时间按此时区理解（默认取 mkdocs.yml 中 kb 插件的 timezone，Asia/Shanghai）")
+@click.option("--encoding", default=None, help="导出文件的编码（默认自动识别）")
+@click.option("--page", "write_page", is_flag=True, help=f"同时写出内部站点页面 docs/{SLA_PAGE}（月度服务报告）")
+@json_option
+def sla(tickets, project_dir, timezone, encoding, write_page, as_json):
+    """按月、按模块统计响应、排除和到场是否在承诺时限内，列出超时工单。"""
+    from kb.reports.sla import SlaError, sla_report
+    from kb.tickets import TicketFileError
+    project = open_project(project_dir)
+    try:
+        result = sla_report(project, tickets, timezone=timezone, encoding=encoding)
+    except TicketFileError as err:
+        report_problems(err.problems)
+        raise click.ClickException("工单导出文件无法使用。") from None
+    except SlaError as err:
+        raise click.ClickException(str(err)) from None
+    if write_page:
+        page = project.docs_dir / SLA_PAGE
+        page.parent.mkdir(parents=True, exist_ok=True)
+        page.write_text(result.markdown_page(), encoding="utf-8")
+    if as_json:
+        print_json(result.to_dict())
+    else:
+        click.echo("\n".join(result.table_lines()))
+        if write_page:
+            click.echo(f"页面已写入 {project.display(project.docs_dir / SLA_PAGE)}（内部站点：kb build --audience internal）")
+
+
+@cli.command()
+@project_option
+@click.option("--draft-days", default=30, show_default=True, type=click.IntRange(0), help="草稿超过多少天未更新算过期")
+@click.option("--orphan-months", default=6, show_default=True, type=click.IntRange(0), help="最近多少个月没有任何工单引用算无人使用")
+@json_option
+def review(project_dir, draft_days, orphan_months, as_json):
+    """列出需要审核的文章：过了审核日期、久未完成的草稿、无人引用、已归档仍被引用。"""
+    from kb.reports.review import review as run_review
+    project = open_project(project_dir)
+    try:
+        result = run_review(project, draft_days=draft_days, orphan_months=orphan_months)
+    except ValueError as err:
+        raise click.ClickException(str(err)) from None
+    if as_json:
+        print_json(result.to_dict())
+    else:
+        click.echo("\n".join(result.table_lines()))
 
 
 # More changed articles than this and `kb search` asks for `kb index` instead of waiting.

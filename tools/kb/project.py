@@ -126,9 +126,11 @@ class Project:
         """IANA name of the timezone the helpdesk's times without an offset are in."""
         return str(self.options.get("timezone") or "Asia/Shanghai")
 
-    def site_dir(self, audience: str = "public") -> Path:
+    def site_dir(self, audience: str = "public", offline: bool = False) -> Path:
+        """site/, site-internal/; the offline builds site-offline/, site-internal-offline/."""
         base = self.root / self._site_dir
-        return base if audience == "public" else base.with_name(f"{base.name}-{audience}")
+        name = base.name + ("" if audience == "public" else f"-{audience}") + ("-offline" if offline else "")
+        return base.with_name(name)
 
     def display(self, path: Path) -> str:
         """Path as shown in messages: relative to the project when inside it."""

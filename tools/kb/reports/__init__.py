@@ -7,6 +7,7 @@
   no ticket cites any more, and archived articles still in use.
 - `charts`: small hand-written SVG bar charts, drawn when the report is made, so the
   pages need no script and no other host.
+- `text`: Markdown tables (escaped) and terminal tables aligned for Chinese.
 
 Each report has `to_dict()` (for `--json`), `table_lines()` (a terminal table, in
 Chinese) and `markdown_page()` (an internal page of the site).

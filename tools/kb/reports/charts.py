@@ -93,7 +93,11 @@ def bar_chart(title: str, labels: Sequence[str], values: Sequence[float | None],
         shown = value_format(value)
         parts.append(rect(centre - bar_w / 2, y(value), bar_w, base - y(value), fill=colour,
                           tooltip=f"{label}：{shown}"))
-        parts.append(text(centre, y(value) - 4, shown, size=_FONT - 1))
+        if y(value) - 4 - _FONT < _TOP + 2 and base - y(value) > _FONT + 6:
+            # Near the top a label above the bar would sit on the reference line: inside it.
+            parts.append(text(centre, y(value) + _FONT + 2, shown, size=_FONT - 1, fill="#fff"))
+        else:
+            parts.append(text(centre, y(value) - 4, shown, size=_FONT - 1))
     if reference is not None:
         parts.append(line(_LEFT, y(reference), width - _RIGHT, y(reference), stroke="#d62728", width=1.5, dash="6 4"))
         if reference_label:

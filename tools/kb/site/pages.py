@@ -56,6 +56,19 @@ def relative(from_page: str, to_page: str) -> str:
     return posixpath.relpath(to_page, posixpath.dirname(from_page) or ".")
 
 
+def page_url(path: str, directory_urls: bool = True) -> str:
+    """Site-relative URL MkDocs gives a docs path (`kb/index.md` → `kb/`, or `kb/index.html`
+    without directory URLs); other files (`kb/x/index.html`) are their own URL."""
+    if not path.endswith(".md"):
+        return path
+    stem = path[:-3]
+    if not directory_urls:
+        return stem + ".html"
+    if stem == "index":
+        return ""
+    return stem[: -len("index")] if stem.endswith("/index") else stem + "/"
+
+
 def _bar_chart(points: list[tuple[str, float]], width: int = 640, height: int = 180) -> str:
     """A static SVG bar chart of shares (0..1): no script, no external chart service."""
     if not points:
@@ -83,8 +96,15 @@ class SitePages:
     """Builds every generated page for one audience from the project's articles."""
 
     def __init__(self, articles: list[Article], resolve: dict[str, Article], modules, commitments: Commitments,
-                 site_url: str, audience: str, reported: dict | None = None):
+                 site_url: str, audience: str, reported: dict | None = None, directory_urls: bool = True,
+                 compact_search: bool = True):
         self.articles = articles
+        # Keep what every article repeats (escalation footer, copy-link box) and the listing
+        # pages out of Material's search index: they matched almost any query and made up
+        # a third of the index (see benchmarks/README.md, "Site search in the browser").
+        self.compact_search = compact_search
+        # MkDocs' use_directory_urls: kb/KB-0001/ online, kb/KB-0001.html in the offline build.
+        self.directory_urls = directory_urls
         self.reported = reported or {}  # article id → symptoms callers reported (scrubbed)
         self.resolve = resolve
         self.modules = modules
@@ -152,15 +172,26 @@ class SitePages:
         lines.append(f'<div class="kb-symptoms"><p class="kb-symptoms__title">您是否遇到以下现象？</p><ul>{symptoms}</ul></div>\n')
         url = self.article_url(article)
         lines.append(
-            f'<div class="kb-share"><label>文章链接 <input class="kb-share__url" type="text" readonly value="{e(url)}"></label>'
+            f'<div class="kb-share"{self._search_exclude()}><label>文章链接 <input class="kb-share__url" type="text" readonly value="{e(url)}"></label>'
             f'<button type="button" class="md-button kb-share__copy" data-url="{e(url)}">复制链接</button>'
             '<span class="kb-share__done" hidden>已复制</span></div>\n'
         )
         if self.reported.get(article.id):
             lines.append(self._reported_box(self.reported[article.id]))
         lines.append(self.rewrite(article.body, page, article.path.parent).strip() + "\n")
-        lines.append(f"\n## 联系服务中心\n\n{self.commitments.escalation_html(article.id)}\n")
+        heading_attrs = f" {{ {self._search_exclude().strip()} }}" if self.compact_search else ""
+        lines.append(f"\n## 联系服务中心{heading_attrs}\n\n{self.commitments.escalation_html(article.id)}\n")
         return "\n".join(lines)
+
+    def _search_exclude(self) -> str:
+        """Material's marker for an element (or a heading's whole section) to leave out of
+        the search index; the search plugin strips it from the page afterwards."""
+        return ' data-search-exclude="true"' if self.compact_search else ""
+
+    def _listing_meta(self) -> dict:
+        """Module and symptom index pages repeat every article's title and symptoms: in
+        search they would outrank or bury the articles themselves."""
+        return {"search": {"exclude": True}} if self.compact_search else {}
 
     @staticmethod
     def _reported_box(symptoms) -> str:
@@ -177,7 +208,7 @@ class SitePages:
 
     def module_page(self, module) -> str:
         articles = self.by_module.get(module.name, [])
-        out = [_front_matter(title=module.name), f"# {e(module.name)}\n",
+        out = [_front_matter(title=module.name, **self._listing_meta()), f"# {e(module.name)}\n",
                f"本模块共 {len(articles)} 篇故障处理文章。按现象查找更快：见 [现象与错误代码索引]({relative(module.page, SYMPTOM_INDEX)})。\n"]
         if articles:
             out.append("| 编号 | 标题 | 主要现象 | 更新 |\n| --- | --- | --- | --- |")
@@ -211,7 +242,7 @@ class SitePages:
                     for code in error_codes(symptom):
                         codes[code].add(article.id)
         articles = {a.id: a for group in self.by_module.values() for a in group}
-        out = [_front_matter(title="现象与错误代码索引"), "# 现象与错误代码索引\n",
+        out = [_front_matter(title="现象与错误代码索引", **self._listing_meta()), "# 现象与错误代码索引\n",
                "每条现象和错误代码都对应一篇处理文章。可用浏览器的页内查找（Ctrl+F）直接定位错误代码。\n"]
         if codes:
             out.append("## 错误代码\n\n| 错误代码 | 文章 |\n| --- | --- |")
@@ -254,9 +285,13 @@ class SitePages:
         out += [f"| {e(d['ticket_id'])} | {_md_cell(d['reference'])} | {_md_cell(d['reason'])} |" for d in report.dangling]
         return "\n".join(out) + "\n"
 
-    @staticmethod
-    def redirect_page(alias: str, article_id: str) -> str:
-        target = f"../{article_id}/"
+    def redirect_path(self, alias: str) -> str:
+        """Where the redirect page for an alias is written: where MkDocs would put a page
+        kb/<alias>.md, so an alias URL looks like an article URL in either URL style."""
+        return f"kb/{alias}/index.html" if self.directory_urls else f"kb/{alias}.html"
+
+    def redirect_page(self, alias: str, article_id: str) -> str:
+        target = self._href(self.redirect_path(alias), article_page_path(article_id))
         return ("<!doctype html><html lang=\"zh\"><head><meta charset=\"utf-8\">"
                 f"<title>跳转到 {e(article_id)}</title>"
                 f'<meta http-equiv="refresh" content="0; url={e(target)}">'
@@ -290,14 +325,20 @@ class SitePages:
             return "".join(out)
         return None
 
-    # Raw HTML links are not rewritten by MkDocs, so compute directory URLs ourselves.
-    @staticmethod
-    def _dir_url(page: str) -> str:
-        stem = page[:-3]
-        return "" if stem == "index" else (stem[: -len("index")] if stem.endswith("/index") else stem + "/")
+    # Raw HTML links are not rewritten by MkDocs, so compute page URLs ourselves, as MkDocs
+    # does for the current use_directory_urls.
+    def _page_url(self, path: str) -> str:
+        return page_url(path, self.directory_urls)
+
+    def _href(self, from_path: str, to_path: str) -> str:
+        """Relative URL from the page written for `from_path` to the one for `to_path`."""
+        here, there = self._page_url(from_path), self._page_url(to_path)
+        base = here if here.endswith("/") or not here else posixpath.dirname(here)
+        href = posixpath.relpath(there or ".", base or ".")
+        return href + "/" if there.endswith("/") or not there else href
 
     def _url(self, page: str, article: Article) -> str:
-        return posixpath.relpath(article.url_path, self._dir_url(page) or ".") + "/"
+        return self._href(page, article_page_path(article.id))
 
     def _module_url(self, page: str, module) -> str:
-        return posixpath.relpath(self._dir_url(module.page), self._dir_url(page) or ".") + "/"
+        return self._href(page, module.page)

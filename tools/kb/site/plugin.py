@@ -4,23 +4,27 @@ public build. Material-specific only in the page meta it sets (tags, search.excl
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
 from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin
+from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
 
 from kb.articles import page_audience, parse_page
 from kb.project import Project
-from kb.site.pages import HEALTH_PAGE, KB_INDEX, SYMPTOM_INDEX, SitePages, article_page_path
+from kb.site.pages import HEALTH_PAGE, KB_INDEX, SYMPTOM_INDEX, SitePages, article_page_path, page_url
 from kb.tickets.linking import article_symptoms, build_report, load_links
 
 log = logging.getLogger("mkdocs.plugins.kb")
 ASSETS = Path(__file__).parent / "assets"
 ASSET_URIS = {"css": "assets/kb/kb.css", "js": "assets/kb/kb.js"}
+# Material's offline plugin makes search work from file:// with the iframe-worker shim,
+# which it links from unpkg.com; the site carries its own copy instead (MIT, see the file).
+IFRAME_WORKER = "assets/kb/iframe-worker.js"
 
 
 class KBPluginConfig(Config):
@@ -28,9 +32,15 @@ class KBPluginConfig(Config):
     articles_dir = c.Type(str, default="kb_articles")
     data_dir = c.Type(str, default="docs/_data")
     modules = c.ListOfItems(c.Type(dict), default=[])
+    # Leave boilerplate and listing pages out of the site search and write its index as
+    # UTF-8 (see SitePages.compact_search and compact_search_index); false: Material's own.
+    compact_search_index = c.Type(bool, default=True)
 
 
 class KBPlugin(BasePlugin[KBPluginConfig]):
+    # After the other plugins' on_config: Material's offline plugin switches
+    # use_directory_urls off and adds its shim there, and the links written here follow.
+    @event_priority(-50)
     def on_config(self, config):
         root = Path(config.config_file_path).parent
         self.project = Project(root, dict(self.config), config.site_url or "", config.site_dir)
@@ -51,10 +61,14 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
         self.pages = SitePages(
             self.project.articles_for(audience), self.project.resolve(), self.project.modules,
             commitments, self.project.site_url, audience, article_symptoms(self.tickets),
+            directory_urls=config.use_directory_urls, compact_search=self.config.compact_search_index,
         )
         self._add_modules_to_nav(config.nav)
         config.extra_css.append(ASSET_URIS["css"])
         config.extra_javascript.append(ASSET_URIS["js"])
+        offline = config.plugins.get("material/offline")
+        self.offline = bool(offline and offline.config.enabled)
+        self.local_shim = _localise_shim(config)
         return config
 
     def _add_modules_to_nav(self, nav) -> None:
@@ -93,14 +107,34 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
         for article in self.pages.articles:
             generated[article_page_path(article.id)] = self.pages.article_page(article)
             for alias in article.aliases:
-                generated[f"kb/{alias}/index.html"] = SitePages.redirect_page(alias, article.id)
+                generated[self.pages.redirect_path(alias)] = self.pages.redirect_page(alias, article.id)
         for kind, uri in ASSET_URIS.items():
             generated[uri] = (ASSETS / f"kb.{kind}").read_text(encoding="utf-8")
+        if self.local_shim:
+            generated[IFRAME_WORKER] = (ASSETS / "iframe-worker.js").read_text(encoding="utf-8")
         for uri, content in generated.items():
             if files.get_file_from_path(uri):
                 raise PluginError(f"docs/{uri} 与生成的页面同名：请改名或删除 docs/{uri}")
             files.append(File.generated(config, uri, content=content))
         return files
+
+    def on_page_context(self, context, page, config, nav):
+        if self.offline and page.canonical_url and self.project.site_url:
+            # The offline copy's page.html URLs do not exist on the web server: point the
+            # canonical link at the page's address on the (directory-URL) site.
+            page.canonical_url = self.project.site_url + page_url(page.file.src_uri)
+        return context
+
+    # After Material's search plugin has written search_index.json (priority 0), before its
+    # offline plugin copies it into search_index.js (priority -100).
+    @event_priority(-50)
+    def on_post_build(self, config):
+        if self.config.compact_search_index:
+            compact_search_index(Path(config.site_dir) / "search" / "search_index.json")
+        if self.offline:
+            # The sitemap would list page.html URLs under site_url, which do not exist online.
+            for name in ("sitemap.xml", "sitemap.xml.gz"):
+                Path(config.site_dir, name).unlink(missing_ok=True)
 
     def on_page_markdown(self, markdown, page, config, files):
         if page.file.generated_by:
@@ -108,6 +142,30 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
         src = page.file.src_uri
         source_dir = Path(page.file.abs_src_path).parent
         return self.pages.expand_markers(self.pages.rewrite(markdown, src, source_dir), src)
+
+
+def compact_search_index(path: Path) -> None:
+    """Rewrite Material's search_index.json as UTF-8: json.dumps' default escapes every
+    CJK character (and each zero-width space between words) as a 6-byte \\uXXXX, where
+    UTF-8 needs 3. Same JSON for the browser, about 40% fewer bytes to download and parse."""
+    if not path.is_file():
+        return
+    data = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate in some page: keep Material's escaped file
+        return
+    path.write_bytes(text)
+
+
+def _localise_shim(config) -> bool:
+    """Serve the iframe-worker shim (added by Material's offline plugin) from the site
+    itself: an offline copy must not load anything from the internet. True if it did."""
+    polyfills = config.extra.get("polyfills") or []
+    if not any("iframe-worker" in str(script) for script in polyfills):
+        return False
+    config.extra["polyfills"] = [s for s in polyfills if "iframe-worker" not in str(s)] + [IFRAME_WORKER]
+    return True
 
 
 def _nav_lists(nav):

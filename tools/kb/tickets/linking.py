@@ -116,9 +116,12 @@ def rate_table(tickets: dict[str, dict], key: str) -> list[dict]:
 
 
 def build_report(project: Project, tickets: dict[str, dict], rejected: list[RejectedRow],
-                 suggest: Callable[[str], tuple[str, str, float] | None] | None) -> LinkReport:
+                 suggest: Callable[[str], tuple[str, str, float] | None] | None,
+                 per_article: dict[str, list[ArticleSymptom]] | None = None) -> LinkReport:
+    """`per_article`: article_symptoms(tickets) when the caller has it already."""
     linked = sum(1 for t in tickets.values() if t["articles"])
-    per_article = article_symptoms(tickets)
+    if per_article is None:
+        per_article = article_symptoms(tickets)
     ticket_counts = Counter(a for t in tickets.values() for a in t["articles"])
     articles = {
         article_id: {"tickets": ticket_counts[article_id],
@@ -147,13 +150,18 @@ def build_report(project: Project, tickets: dict[str, dict], rejected: list[Reje
     )
 
 
-def search_suggester(project: Project) -> Callable[[str], tuple[str, str, float] | None] | None:
+def search_suggester(project: Project, per_article: dict[str, list[ArticleSymptom]] | None = None,
+                     ) -> Callable[[str], tuple[str, str, float] | None] | None:
     """Best existing article for a gap's symptom, from the internal search index (built
-    or refreshed first, so the suggestion reflects the articles as they are now)."""
+    or refreshed first, so the suggestion reflects the articles as they are now).
+    `per_article`: article_symptoms() of the saved link data, when the caller has it
+    (otherwise the index reads the data file back and groups its symptoms again)."""
     from kb.search.index import update_index
     from kb.search.query import search
 
-    update_index(project, "internal")
+    def reported(article):  # as kb.search.index.reported_symptoms, without re-reading the file
+        return [s.phrase for s in per_article.get(article.id, [])]
+    update_index(project, "internal", reported=reported if per_article is not None else None)
 
     def suggest(phrase: str):
         hits = search(project, phrase, audience="internal", limit=1).hits
@@ -177,6 +185,14 @@ def link_exports(project: Project, paths: Iterable[Path], *, encoding: str | Non
         merged.update(ticket_entries(every[start:start + chunk], project, scrubber))
         if progress:
             progress(min(start + chunk, len(every)), len(every))
-    save_links(project, merged)
+    ordered = dict(sorted(merged.items()))  # as saved: what the index and the site read back
+    save_links(project, ordered)
     rejected = [r for b in batches for r in b.rejected]
-    return build_report(project, merged, rejected, search_suggester(project) if suggest else None)
+    # Grouping the symptoms of 100,000 tickets takes seconds, so it is done once where it
+    # can be: the index needs it for the saved data (in id order); the report groups in
+    # merge order, and ties go to the first seen, so it reuses that only when the two
+    # orders agree (a re-run, or an export in ticket-id order).
+    same_order = list(merged) == list(ordered)
+    per_article = article_symptoms(ordered) if suggest or same_order else None
+    suggester = search_suggester(project, per_article) if suggest else None
+    return build_report(project, merged, rejected, suggester, per_article if same_order else None)
