@@ -26,10 +26,11 @@ serve: $(VENV)/.site-installed
 test: $(VENV)/.test-installed $(BROWSER_DEPS)
 	$(BIN)/pytest
 
-bench: $(VENV)/.bench-installed
+bench: $(VENV)/.bench-installed $(BROWSER_DEPS)
 	$(BIN)/python benchmarks/site_bench.py
 	$(BIN)/python benchmarks/tickets_bench.py
 	$(BIN)/python benchmarks/search_bench.py
+	$(BIN)/python benchmarks/site_search_bench.py
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

@@ -182,7 +182,10 @@ def label_ids(project, report, queries: list[LabelledQuery]) -> None:
     project.resolve() finds it; a stem that also exists in a sub-folder gets a `-2` alias
     there, so stems with a folder (commercial-dialogues/x) are looked up by the source
     path the import report records instead. Unknown stems stop the benchmark."""
-    from kb.importer import _sanitise_alias  # the importer's own stem -> alias rule
+    try:
+        from kb.importer import _sanitise_alias  # the importer's own stem -> alias rule
+    except ImportError:  # renamed: the import report alone still maps every stem
+        _sanitise_alias = None
 
     by_source = {a.source.removesuffix(".md"): a.id for a in report.articles}
     resolve = project.resolve()
@@ -190,7 +193,7 @@ def label_ids(project, report, queries: list[LabelledQuery]) -> None:
     for q in queries:
         for stem in q.stems:
             article_id = by_source.get(stem)
-            if "/" not in stem:
+            if "/" not in stem and _sanitise_alias:
                 alias = resolve.get(_sanitise_alias(stem))
                 if alias is not None and article_id not in (None, alias.id):
                     sys.exit(f"label {stem!r}: alias resolves to {alias.id} but the import report says {article_id}")

@@ -20,7 +20,9 @@ For each corpus this script
        (median of --loads page loads);
      - p50: then ~10 queries one after the other in that page, each timed from the keyup
        to the first result (the result list is emptied in between);
-     - same top-1: queries whose first result is the same page before and after.
+     - found: queries with at least one result; same top-1: queries whose first result
+       is the same page before and after (or that find nothing in both).
+  Times are to Material's answer: the first result, or its "nothing found" line.
 
 Usage: .venv/bin/python benchmarks/site_search_bench.py [--articles 10000] [--loads 3]
        [--no-real] [--quick] [--keep]
@@ -45,6 +47,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlparse
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -61,20 +64,20 @@ QUERIES_PER_PAGE = 10
 SYNTHETIC_QUERIES = ("公文发送失败", "ORA-12541", "预定会议室 网关错误", "拒绝访问", "550 5.7.1",
                      "同步组织机构", "UKey 证书登录", "套红打印 内部服务器错误", "移动端审批 死锁", "无监听程序")
 
-# Time one query in the page: empty the search, type the query (Material reads it on
-# keyup), wait for the first result item (or the "nothing found" line).
+# Time one query in the page: blank the result list and its meta line, type the query
+# (Material reads it on keyup) and wait until Material renders the answer: the first
+# result item, or the "nothing found" meta line.
 TIME_QUERY = """async (q) => {
   const input = document.querySelector('input.md-search__input');
   const list = document.querySelector('.md-search-result__list');
   const meta = document.querySelector('.md-search-result__meta');
-  const keyup = () => input.dispatchEvent(new KeyboardEvent('keyup', {bubbles: true}));
-  input.value = ''; keyup();
-  while (list.querySelector('.md-search-result__item')) await new Promise(r => setTimeout(r, 5));
+  list.replaceChildren();
+  meta.textContent = '';
   const start = performance.now();
-  input.value = q; keyup();
+  input.value = q;
+  input.dispatchEvent(new KeyboardEvent('keyup', {bubbles: true}));
   await new Promise(resolve => {
     const done = () => list.querySelector('.md-search-result__item') || /没有找到/.test(meta.textContent);
-    if (done()) return resolve();
     const observer = new MutationObserver(() => { if (done()) { observer.disconnect(); resolve(); } });
     observer.observe(document.querySelector('.md-search-result'), {childList: true, subtree: true, characterData: true});
   });
@@ -174,7 +177,8 @@ def measure_browser(browser, site: Path, queries: list[str], loads: int) -> dict
 
 
 def _page_of(href: str | None) -> str | None:
-    return re.sub(r"[?#].*", "", href) if href else None
+    """The page a result links to, without host (each site has its own port) or query."""
+    return urlparse(href).path if href else None
 
 
 # --------------------------------------------------------------------------------------
@@ -213,7 +217,7 @@ def kb_size(n: int) -> str:
 
 def print_table(results: list[dict]) -> None:
     columns = ("corpus", "pages", "sections b/a", "index KB: Material raw", "ours raw", "gzip b/a",
-               "1st query after load ms b/a", "p50 ms b/a", "same top-1")
+               "1st query after load ms b/a", "p50 ms b/a", "found b/a", "same top-1")
     rows = []
     for r in results:
         b, a = r["before"], r["after"]
@@ -221,7 +225,7 @@ def print_table(results: list[dict]) -> None:
                      f"{b['sections']:,} / {a['sections']:,}", kb_size(b["raw"]), kb_size(a["raw"]),
                      f"{kb_size(b['gzip'])} / {kb_size(a['gzip'])}",
                      f"{b['first_ms']:,.0f} / {a['first_ms']:,.0f}", f"{b['p50_ms']:.0f} / {a['p50_ms']:.0f}",
-                     f"{r['same_top']}/{r['queries']}"))
+                     f"{sum(map(bool, b['tops']))} / {sum(map(bool, a['tops']))}", f"{r['same_top']}/{r['queries']}"))
     widths = [max(len(c), *(len(row[i]) for row in rows)) for i, c in enumerate(columns)]
     print("  ".join(c.rjust(w) for c, w in zip(columns, widths)))
     print("  ".join("-" * w for w in widths))

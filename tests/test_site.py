@@ -100,6 +100,37 @@ def test_search_index_holds_segmented_chinese(built_sample):
     assert "kb/KB-0001/" in pages_with_word
 
 
+def test_search_index_is_utf8_and_leaves_out_boilerplate(built_sample):
+    """The kb plugin rewrites Material's search_index.json as UTF-8 (no 6-byte \\uXXXX per
+    CJK character) and keeps the escalation footer, copy-link box and listing pages out."""
+    _, public, internal = built_sample
+    for site in (public, internal):
+        raw = (site / "search" / "search_index.json").read_bytes()
+        text = raw.decode("utf-8")  # strict: valid UTF-8
+        assert "公文" in text and "\\u516c" not in text  # 公 written as itself, not escaped
+        index = json.loads(text)
+        docs = {doc["location"]: doc for doc in index["docs"]}
+        words = set(SEPARATOR.split(docs["kb/KB-0001/"]["title"] + " " + docs["kb/KB-0001/"]["text"]))
+        assert {"公文", "发送", "内部", "服务器", "错误"} <= words  # still segmented, still found
+        assert not [loc for loc in docs if loc.startswith(("kb/symptoms/", "kb/module/"))]
+        assert not [doc for doc in index["docs"] if doc["location"].startswith("kb/KB-") and doc["title"].replace("\u200b", "") == "联系服务中心"]
+        assert not [loc for loc, doc in docs.items() if loc.startswith("kb/KB-") and ("400-810-2468" in doc["text"] or "复制链接" in doc["text"])]
+    html = (public / "kb" / "KB-0001" / "index.html").read_text(encoding="utf-8")
+    assert "data-search-exclude" not in html and "联系服务中心" in html and "400-810-2468" in html  # the page is unchanged
+
+
+def test_material_search_index_when_compact_is_off(sample_copy):
+    config = sample_copy / "mkdocs.yml"
+    config.write_text(config.read_text(encoding="utf-8").replace("  - kb:\n", "  - kb:\n      compact_search_index: false\n", 1),
+                      encoding="utf-8")
+    site = build_site(Project.load(sample_copy))
+    text = (site / "search" / "search_index.json").read_text(encoding="utf-8")
+    assert "\\u516c" in text  # Material's json.dumps escapes CJK
+    docs = json.loads(text)["docs"]
+    assert "kb/symptoms/" in {doc["location"] for doc in docs}
+    assert any(doc["location"].startswith("kb/KB-0001/#") and doc["title"].replace("\u200b", "") == "联系服务中心" for doc in docs)
+
+
 def test_generated_index_pages(built_sample):
     project, public, _ = built_sample
     symptoms = (public / "kb" / "symptoms" / "index.html").read_text(encoding="utf-8")
@@ -206,7 +237,7 @@ def test_offline_copy_needs_no_internet(offline_sample):
     assert '<script src="assets/kb/iframe-worker.js"></script>' in home  # Worker shim for file://, shipped
     assert (site / "assets" / "kb" / "iframe-worker.js").is_file()
     script = (site / "search" / "search_index.js").read_text(encoding="utf-8")
-    assert script.startswith("var __index = {") and "KB-0001" in script
+    assert script.startswith("var __index = {") and "KB-0001" in script and "公文" in script  # UTF-8, as the .json
 
 
 def test_offline_copy_keeps_online_addresses_for_sharing(offline_sample):

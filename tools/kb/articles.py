@@ -156,10 +156,6 @@ def parse_front_matter(text: str, display: str) -> tuple[FrontMatter | None, lis
         data = loader.construct_document(node) if node is not None else {}
     except RecursionError:
         return None, [Problem(display, 2, "前置元数据嵌套层数过多", "元数据的值只用文本或文本列表")]
-    except ValueError as err:
-        # Not a YAMLError: an integer over Python's digit limit, an explicit !!timestamp
-        # that is no date.
-        return None, [Problem(display, 2, f"前置元数据的值无效：{err}", "把过长的数字或日期写成带引号的文本")]
     except yaml.YAMLError as err:
         # The context mark is where the broken construct starts (an unclosed quote or
         # bracket), which is where the author has to look.
@@ -173,6 +169,12 @@ def parse_front_matter(text: str, display: str) -> tuple[FrontMatter | None, lis
             line = source.count("\n", 0, max(source.find(chr(code)), 0)) + 2
             reason, hint = f"含有不允许的控制字符 U+{code:04X}", "删除该行中看不见的控制字符（常由复制粘贴带入）"
         return None, [Problem(display, line, f"YAML 语法错误：{reason}", hint)]
+    except Exception as err:
+        # PyYAML's constructors raise plain exceptions for some values: an integer over
+        # Python's digit limit (ValueError), an empty or invalid explicit !!timestamp
+        # (AttributeError, ValueError). Whatever the value, it is the author's to fix.
+        reason = " ".join(str(err).split())[:200] or type(err).__name__
+        return None, [Problem(display, 2, f"前置元数据的值无效：{reason}", "把过长的数字、带 !! 标签的值写成带引号的文本")]
     finally:
         if loader is not None:
             loader.dispose()
@@ -180,7 +182,7 @@ def parse_front_matter(text: str, display: str) -> tuple[FrontMatter | None, lis
         return None, [Problem(display, 2, "前置元数据必须是“键: 值”的映射", "每行写成 key: value")]
     key_lines: dict[str, int] = {}
     problems = []
-    for key_node, _ in node.value:
+    for key_node, _ in node.value if node is not None else ():  # "---\n---": empty front matter
         key = str(key_node.value)
         line = key_node.start_mark.line + 2
         if key in key_lines:

@@ -4,13 +4,12 @@ so a failed or interrupted build never leaves a half-written site."""
 from __future__ import annotations
 
 import logging
-import shutil
-import tempfile
 from pathlib import Path
 
 from kb.checks import check_project
 from kb.problems import ProblemsFound
 from kb.project import Project
+from kb.staging import staging_folder, swap_into_place
 
 
 class BuildFailed(Exception):
@@ -18,10 +17,11 @@ class BuildFailed(Exception):
 
 
 def build_site(project: Project, audience: str = "public", site_dir: Path | None = None,
-               offline: bool = False) -> Path:
+               offline: bool = False, pdf: bool = False) -> Path:
     """Build the site for `audience` into `site_dir` (default: the project's site folder
     for the audience). `offline` builds a copy that works from file:// (Material's offline
-    plugin: page.html URLs, search index inlined as a script, no web server needed)."""
+    plugin: page.html URLs, search index inlined as a script, no web server needed).
+    `pdf` also prints each training guide to `training/<role>/<role>-guide.pdf`."""
     problems = check_project(project)
     if problems:
         raise ProblemsFound(problems, "kb check")
@@ -32,9 +32,9 @@ def build_site(project: Project, audience: str = "public", site_dir: Path | None
     from mkdocs.exceptions import MkDocsException
 
     target = Path(site_dir) if site_dir else project.site_dir(audience, offline)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent))
-    try:
+    # The staging folder is locked while this build runs; one left by a killed build is
+    # deleted here. The swap is one atomic rename: the site is served throughout.
+    with staging_folder(target) as staging:
         try:
             config = load_config(str(project.mkdocs_yml), site_dir=str(staging))
             # Material's search plugin imported jieba, which set its own logger to DEBUG.
@@ -42,11 +42,12 @@ def build_site(project: Project, audience: str = "public", site_dir: Path | None
             config.plugins["kb"].config.audience = audience
             _set_offline(config, offline, project)
             build(config)
+            if pdf:
+                from kb.site.pdf import print_guides
+                print_guides(staging, config.plugins["kb"].guides, config.use_directory_urls)
         except MkDocsException as err:
             raise BuildFailed(str(err)) from None
-        _swap_into_place(staging, target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        swap_into_place(staging, target)
     return target
 
 
@@ -58,19 +59,6 @@ def _set_offline(config, offline: bool, project: Project) -> None:
     elif offline:
         raise BuildFailed(f"{project.mkdocs_yml}: plugins 中没有 offline 插件，无法构建离线版；请在 plugins 末尾加入"
                           "「- offline: {enabled: !ENV [KB_OFFLINE, false]}」（kb init 生成的 mkdocs.yml 已包含）")
-
-
-def _swap_into_place(staging: Path, target: Path) -> None:
-    """Replace `target` by `staging` with two renames on one file system; the old site
-    is deleted only once the new one is in place."""
-    old = None
-    if target.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-        old.rmdir()
-        target.rename(old)
-    staging.rename(target)
-    if old:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def mkdocs_logging(verbose: bool) -> None:

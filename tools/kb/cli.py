@@ -57,10 +57,30 @@ def report_problems(problems: list[Problem]) -> None:
     click.echo(f"共 {len(problems)} 个问题。", err=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# Set by `kb --debug`: main() then lets an unexpected error show its traceback.
+_debug = False
+
+
+class _TruncatedInput(Exception):
+    """An EOFError inside a command: a file ended early. kb never reads standard input,
+    but click would report it like a Ctrl-D, as a bare "Aborted!"."""
+
+
+class _Group(click.Group):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except EOFError as err:
+            raise _TruncatedInput(f"读取文件时遇到意外的结尾，文件可能被截断或损坏（{err or 'EOFError'}）") from err
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="kb-support")
-def cli():
+@click.option("--debug", is_flag=True, help="出错时显示完整的 Python 调用栈（报告问题时附上）")
+def cli(debug):
     """协同办公系统知识库：文章检查、站点构建与查询。"""
+    global _debug
+    _debug = debug
 
 
 @cli.command()
@@ -116,14 +136,18 @@ def check(project_dir, as_json):
 @click.option("--site-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="输出目录（默认按 audience 决定）")
 @click.option("--offline", is_flag=True,
               help="离线版：不需要网站服务器，直接用浏览器打开 index.html（U 盘、共享目录），搜索可用；输出到 site-offline/（内部：site-internal-offline/）")
+@click.option("--pdf", is_flag=True, help="同时用 chromium 把各角色的培训指南打印成 PDF（training/<角色>/<角色>-guide.pdf）")
 @click.option("-v", "--verbose", is_flag=True, help="显示 MkDocs 的详细输出")
-def build(project_dir, audience, site_dir, offline, verbose):
+def build(project_dir, audience, site_dir, offline, pdf, verbose):
     """先检查，再构建站点；失败时保留原有站点不变。"""
     from kb.build import BuildFailed, build_site, mkdocs_logging
+    from kb.site.pdf import PdfFailed
     project = open_project(project_dir)
     mkdocs_logging(verbose)
     try:
-        target = build_site(project, audience, site_dir, offline=offline)
+        target = build_site(project, audience, site_dir, offline=offline, pdf=pdf)
+    except PdfFailed as err:
+        raise click.ClickException(f"{err}（原有站点保持不变）") from None
     except ProblemsFound as err:
         report_problems(err.problems)
         raise click.ClickException("检查未通过，未构建站点（原有站点保持不变）。请先修正以上问题。") from None
@@ -295,6 +319,13 @@ def search(query, project_dir, limit, module, audience, as_json):
         result = run_search(project, " ".join(query), audience=audience, limit=limit, module=module)
     except IndexMissing as err:
         raise click.ClickException(str(err)) from None
+    except Exception as err:  # whoosh raises EOFError, struct.error, zlib.error... for a damaged index
+        if _debug:
+            raise
+        raise click.ClickException(
+            f"{project.display(project.search_index_dir / audience)}: 搜索失败（{type(err).__name__}），索引可能已损坏：运行 "
+            f"kb index --project {project_dir}{'' if audience == 'public' else ' --audience internal'} --rebuild；"
+            "仍失败请加 --debug 运行并报告") from None
     if as_json:
         print_json([hit.to_dict() for hit in result.hits])
     else:
@@ -314,4 +345,13 @@ def search(query, project_dir, limit, module, audience, as_json):
 
 
 def main():
-    cli(prog_name="kb")
+    try:
+        cli(prog_name="kb")
+    except Exception as err:  # click has already handled its own errors (exit status 1 or 2)
+        if _debug:
+            raise
+        message = " ".join(str(err).split())  # one line
+        if not isinstance(err, (OSError, _TruncatedInput)):  # these already say what happened
+            message = f"{type(err).__name__}: {message}" if message else type(err).__name__
+        click.echo(f"错误：{message}（加 --debug 查看详细信息）", err=True)
+        sys.exit(1)

@@ -122,9 +122,21 @@ def search(project: Project, query: str, *, audience: str = "public", limit: int
         clauses.append(Or([clause(tokens) for tokens in alternatives]))
         terms += [t for tokens in alternatives for t in tokens]
         rest = normalise(rest).replace(variant, " ", 1)
-    for token in query_tokens(rest, segment):
-        clauses.append(clause([token]))
-        terms.append(token)
+    # Characters the index has no word for come out one by one (合作方 → 合 作 方); as
+    # separate terms each would match everywhere, so a run of them is one phrase.
+    from kb.search.analysis import STOP_WORDS
+    run: list[str] = []
+    for token in [*query_tokens(rest, segment), ""]:
+        if len(token) == 1 and _HAN_RUN.match(token) and token not in STOP_WORDS:
+            run.append(token)
+            continue
+        if run:
+            clauses.append(clause(run))
+            terms.append("".join(run))
+            run = []
+        if token and token not in STOP_WORDS:
+            clauses.append(clause([token]))
+            terms.append(token)
     terms = list(dict.fromkeys(terms))
 
     result = SearchResult(query, [], terms)

@@ -34,13 +34,20 @@ ERROR_CODE = re.compile(
 )
 
 
+# Front matter text lands in HTML and in Markdown: besides HTML's specials, the characters
+# Markdown would read as syntax ([x](javascript:..), { onclick=.. }, *, `, #) become
+# character references, which both render as the character itself.
+_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;",
+            **{ch: f"&#{ord(ch)};" for ch in "[]{}*_`#|\\~"}}
+
+
 def e(value: object) -> str:
-    return html.escape(str(value), quote=True)
+    return "".join(_ESCAPES.get(ch, ch) for ch in str(value))
 
 
 def _md_cell(value: str) -> str:
     """Escape text for a Markdown table cell (pipes, HTML, line breaks)."""
-    return e(value).replace("|", "&#124;").replace("\n", " ")
+    return e(value).replace("\n", " ")
 
 
 def _front_matter(**meta) -> str:
@@ -146,7 +153,7 @@ class SitePages:
     def article_page(self, article: Article) -> str:
         page = article_page_path(article.id)
         # Themes put the meta title into <title> and the nav unescaped, so it is escaped here.
-        meta = {"title": e(article.title), "tags": [article.module], "kb_id": article.id}
+        meta = {"title": e(article.title), "tags": [e(article.module)], "kb_id": article.id}
         if article.status == "archived":
             meta["search"] = {"exclude": True}
         module = self._module(article.module)
@@ -208,7 +215,7 @@ class SitePages:
 
     def module_page(self, module) -> str:
         articles = self.by_module.get(module.name, [])
-        out = [_front_matter(title=module.name, **self._listing_meta()), f"# {e(module.name)}\n",
+        out = [_front_matter(title=e(module.name), **self._listing_meta()), f"# {e(module.name)}\n",
                f"本模块共 {len(articles)} 篇故障处理文章。按现象查找更快：见 [现象与错误代码索引]({relative(module.page, SYMPTOM_INDEX)})。\n"]
         if articles:
             out.append("| 编号 | 标题 | 主要现象 | 更新 |\n| --- | --- | --- | --- |")

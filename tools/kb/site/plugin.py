@@ -1,6 +1,8 @@
 """The MkDocs plugin: turns kb_articles/ into pages at /kb/<id>/, adds the index pages,
 alias redirects and assets, expands markers, and keeps internal content out of the
-public build. Material-specific only in the page meta it sets (tags, search.exclude)."""
+public build. Material-specific only in the page meta it sets (tags, search.exclude), the
+data-search-exclude attribute, the search_index.json it compacts and the offline plugin's
+Worker shim it serves locally (kb build --offline)."""
 
 from __future__ import annotations
 
@@ -16,11 +18,15 @@ from mkdocs.structure.files import File, Files
 
 from kb.articles import page_audience, parse_page
 from kb.project import Project
-from kb.site.pages import HEALTH_PAGE, KB_INDEX, SYMPTOM_INDEX, SitePages, article_page_path, page_url
+from kb.reports.review import review
+from kb.site.printing import find_guides, print_page
+from kb.site.pages import HEALTH_PAGE, KB_INDEX, SYMPTOM_INDEX, SitePages, article_page_path, e, page_url
 from kb.tickets.linking import article_symptoms, build_report, load_links
 
 log = logging.getLogger("mkdocs.plugins.kb")
 ASSETS = Path(__file__).parent / "assets"
+REVIEW_PAGE = "kb/review.md"
+SLA_PAGE = "reports/sla.md"
 ASSET_URIS = {"css": "assets/kb/kb.css", "js": "assets/kb/kb.js"}
 # Material's offline plugin makes search work from file:// with the iframe-worker shim,
 # which it links from unpkg.com; the site carries its own copy instead (MIT, see the file).
@@ -32,6 +38,7 @@ class KBPluginConfig(Config):
     articles_dir = c.Type(str, default="kb_articles")
     data_dir = c.Type(str, default="docs/_data")
     modules = c.ListOfItems(c.Type(dict), default=[])
+    timezone = c.Type(str, default="Asia/Shanghai")  # for times in ticket exports (kb report sla)
     # Leave boilerplate and listing pages out of the site search and write its index as
     # UTF-8 (see SitePages.compact_search and compact_search_index); false: Material's own.
     compact_search_index = c.Type(bool, default=True)
@@ -63,6 +70,8 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
             commitments, self.project.site_url, audience, article_symptoms(self.tickets),
             directory_urls=config.use_directory_urls, compact_search=self.config.compact_search_index,
         )
+        # Before the nav gains generated entries: the role sections of the training tab.
+        self.guides = find_guides(config.nav)
         self._add_modules_to_nav(config.nav)
         config.extra_css.append(ASSET_URIS["css"])
         config.extra_javascript.append(ASSET_URIS["js"])
@@ -74,11 +83,16 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
     def _add_modules_to_nav(self, nav) -> None:
         """Put one entry per module after the kb/index.md entry: the nav stays small
         (modules, not articles) however many articles there are."""
-        module_entries = [{m.name: m.page} for m in self.pages.modules]
+        # Themes print nav titles unescaped; module names come from mkdocs.yml.
+        module_entries = [{e(m.name): m.page} for m in self.pages.modules]
         for section in _nav_lists(nav):
             for i, item in enumerate(section):
                 if _nav_target(item) == KB_INDEX:
-                    extra = [{"知识健康度": HEALTH_PAGE}] if self.config.audience == "internal" else []
+                    extra = []
+                    if self.config.audience == "internal":
+                        extra = [{"知识健康度": HEALTH_PAGE}, {"文章审核清单": REVIEW_PAGE}]
+                        if (self.project.docs_dir / SLA_PAGE).is_file():  # written by kb report sla --page
+                            extra.append({"月度服务报告": SLA_PAGE})
                     section[i + 1:i + 1] = [{"现象与错误代码索引": SYMPTOM_INDEX}, *extra, *module_entries]
                     return
 
@@ -104,6 +118,12 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
             generated[module.page] = self.pages.module_page(module)
         if audience == "internal":
             generated[HEALTH_PAGE] = self.pages.health_page(build_report(self.project, self.tickets, [], None))
+            generated[REVIEW_PAGE] = review(self.project).markdown_page()
+        for guide in self.guides:
+            # Lessons link to articles by id: rewritten here, as on_page_markdown does for
+            # authored pages (it leaves generated pages alone).
+            generated[guide.print_page] = self.pages.rewrite(
+                print_page(guide, self.project.docs_dir), guide.print_page, self.project.docs_dir / guide.folder)
         for article in self.pages.articles:
             generated[article_page_path(article.id)] = self.pages.article_page(article)
             for alias in article.aliases:
@@ -141,6 +161,9 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
             return markdown
         src = page.file.src_uri
         source_dir = Path(page.file.abs_src_path).parent
+        guide = next((g for g in self.guides if g.pages[0] == src), None)
+        if guide:
+            markdown += f"\n\n[打印整本指南（{guide.title}，共 {len(guide.pages)} 页）](print.md){{ .md-button }}\n"
         return self.pages.expand_markers(self.pages.rewrite(markdown, src, source_dir), src)
 
 

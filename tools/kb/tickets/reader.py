@@ -49,10 +49,14 @@ def read_tickets(path: str | os.PathLike, *, encoding: str | None = None,
     if not path.is_file():
         raise TicketFileError([Problem(display, 1, "找不到工单导出文件", "检查文件路径")])
     user_mapping = load_mapping(mapping) if isinstance(mapping, (str, os.PathLike)) else normalise_mapping(mapping)
-    encoding = check_encoding(path, encoding) if encoding else detect_encoding(path)
-    if fmt == "csv":
-        return _read_csv(path, display, encoding, user_mapping)
-    return _read_json(path, display, encoding, user_mapping, fmt)
+    try:
+        encoding = check_encoding(path, encoding) if encoding else detect_encoding(path)
+        if fmt == "csv":
+            return _read_csv(path, display, encoding, user_mapping)
+        return _read_json(path, display, encoding, user_mapping, fmt)
+    except OSError as err:  # no permission, locked by Excel on a share, an I/O error
+        raise TicketFileError([Problem(display, 1, f"无法读取文件：{err.strerror or err}",
+                                       "检查文件的读取权限，或关闭正在使用它的程序（如 Excel）后重试")]) from None
 
 
 # Encoding ---------------------------------------------------------------------------------
@@ -272,11 +276,28 @@ def _read_csv(path: Path, display: str, encoding: str, mapping) -> TicketBatch:
             if isinstance(result, Ticket):
                 batch.tickets.append(result)
             else:
-                batch.rejected.append(RejectedRow(display, row, result))
+                batch.rejected.append(RejectedRow(display, row, _one_line(result)))
     return batch
 
 
+def _one_line(reason: str) -> str:
+    """A reason is printed as `file:row: reason`: a cell value quoted in it (a ticket id
+    from a broken quote) must not break that line."""
+    return " ".join(reason.split()) if "\n" in reason or "\r" in reason else reason
+
+
 # JSON -------------------------------------------------------------------------------------
+
+class _BadLine(str):
+    """Why a JSON Lines line could not be read (a line holding a JSON string is a str too)."""
+
+
+def _json_reason(err: Exception) -> str:
+    """Why json could not load a valid-looking text: too deep, or a number too long."""
+    if isinstance(err, RecursionError):
+        return "嵌套层数过多"
+    return "数字位数过多" if "digits" in str(err) else " ".join(str(err).split())
+
 
 def _read_json(path: Path, display: str, encoding: str, mapping, fmt: str) -> TicketBatch:
     items: list[tuple[int, object]] = []
@@ -286,6 +307,9 @@ def _read_json(path: Path, display: str, encoding: str, mapping, fmt: str) -> Ti
                 data = json.load(f)
             except json.JSONDecodeError as err:
                 raise TicketFileError([Problem(display, err.lineno, f"JSON 语法错误：{err.msg}",
+                                               "文件应为一个由对象组成的数组：[{...}, {...}]")]) from None
+            except (RecursionError, ValueError) as err:  # nesting too deep, a number over the digit limit
+                raise TicketFileError([Problem(display, 1, f"JSON 无法读取（{_json_reason(err)}）",
                                                "文件应为一个由对象组成的数组：[{...}, {...}]")]) from None
             if not isinstance(data, list):
                 raise TicketFileError([Problem(display, 1, "JSON 文件的顶层必须是数组",
@@ -298,7 +322,9 @@ def _read_json(path: Path, display: str, encoding: str, mapping, fmt: str) -> Ti
                 try:
                     items.append((number, json.loads(line)))
                 except json.JSONDecodeError as err:
-                    items.append((number, f"不是有效的 JSON（{err.msg}，第 {err.colno} 个字符）"))
+                    items.append((number, _BadLine(f"不是有效的 JSON（{err.msg}，第 {err.colno} 个字符）")))
+                except (RecursionError, ValueError) as err:
+                    items.append((number, _BadLine(f"不是可用的 JSON（{_json_reason(err)}）")))
     headers: dict[str, None] = {}
     for _, item in items:
         if isinstance(item, dict):
@@ -308,7 +334,7 @@ def _read_json(path: Path, display: str, encoding: str, mapping, fmt: str) -> Ti
     batch = TicketBatch(path, fmt, encoding, {f: header_list[i] for f, i in columns.items()})
     rows = _RowReader(header_list, columns)
     for number, item in items:
-        if isinstance(item, str):
+        if isinstance(item, _BadLine):
             batch.rejected.append(RejectedRow(display, number, item))
             continue
         if not isinstance(item, dict):
@@ -322,7 +348,7 @@ def _read_json(path: Path, display: str, encoding: str, mapping, fmt: str) -> Ti
         if isinstance(result, Ticket):
             batch.tickets.append(result)
         else:
-            batch.rejected.append(RejectedRow(display, number, result))
+            batch.rejected.append(RejectedRow(display, number, _one_line(result)))
     return batch
 
 

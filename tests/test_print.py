@@ -1,0 +1,37 @@
+"""Printable training: each role's guide as one page, and as a PDF, every lesson in order."""
+
+import re
+
+from pypdf import PdfReader
+
+from conftest import copy_sample
+from kb.articles import parse_page
+from kb.build import build_site
+from kb.project import Project
+from kb.site.printing import find_guides
+from kb.project import read_mkdocs_yml
+
+
+def lesson_titles(root, guide):
+    return [parse_page(root / "docs" / page)[0].data["title"] for page in guide.pages]
+
+
+def test_guides_found_from_the_nav(sample_copy):
+    guides = find_guides(read_mkdocs_yml(sample_copy / "mkdocs.yml")["nav"])
+    assert [g.title for g in guides] == ["系统管理员", "操作用户", "领导"]
+    assert [len(g.pages) for g in guides] == [6, 5, 4]
+
+
+def test_print_page_and_pdf_hold_every_lesson_in_order(tmp_path):
+    root = copy_sample(tmp_path / "p")
+    site = build_site(Project.load(root), pdf=True)
+    for guide in find_guides(read_mkdocs_yml(root / "mkdocs.yml")["nav"]):
+        titles = lesson_titles(root, guide)
+        html = (site / guide.folder / "print" / "index.html").read_text(encoding="utf-8")
+        headings = [re.sub(r"<a [^>]*>.*?</a>|<[^>]+>", "", h).strip() for h in re.findall(r"<h1[^>]*>(.*?)</h1>", html, re.S)]
+        assert headings[1:] == titles          # the first h1 is the guide's own title
+        index = (site / guide.folder / "index.html").read_text(encoding="utf-8")
+        assert "打印整本指南" in index and 'href="print/"' in index
+        pages = PdfReader(site / guide.folder / guide.pdf_name).pages
+        first_lines = [page.extract_text().strip().split("\n")[0].strip() for page in pages]
+        assert [line for line in first_lines if line in titles] == titles
