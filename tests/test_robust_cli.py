@@ -70,9 +70,6 @@ def test_mkdocs_yml_yaml_error(tmp_path, command):
     assert line[len(where):].split(":")[0].isdigit()
 
 
-@pytest.mark.xfail(strict=True, reason="kb.project.read_mkdocs_yml says where the YAML error is but not what to do "
-                                       "(no （…） hint, unlike the article checks), and uses the problem mark "
-                                       "(line after an unclosed bracket) instead of the context mark")
 def test_mkdocs_yml_yaml_error_says_what_to_do(tmp_path):
     root = broken_mkdocs_yml(tmp_path)
     line = one_error(kb("check", "--project", str(root)))

