@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: site internal serve test bench clean
+.PHONY: site serve test bench clean
 
 SAMPLE_TICKETS := tools/sample_data/helpdesk_export_2026.csv
 BROWSER_DEPS := /usr/bin/chromium /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
@@ -54,4 +54,4 @@ $(BROWSER_DEPS) &:
 	DEBIAN_FRONTEND=noninteractive apt-get install -y chromium fonts-wqy-microhei
 
 clean:
-	rm -rf site site-* .site* search_index/_* $(VENV)
+	rm -rf site site-* .site* search_index/public search_index/internal search_index/.lock docs/_data/ticket_links.json docs/reports $(VENV)

@@ -273,3 +273,13 @@ def test_offline_build_needs_the_offline_plugin(sample_copy):
     result = CliRunner().invoke(cli, ["build", "--project", str(sample_copy), "--offline"])
     assert result.exit_code == 1 and "offline" in result.output and "KB_OFFLINE" in result.output
     build_site(Project.load(sample_copy))  # the ordinary build does not need it
+
+
+def test_article_page_shows_last_review(built_sample):
+    project, public, _ = built_sample
+    reviewed = project.resolve()["KB-0008"]
+    assert reviewed.reviewed is not None
+    html = (public / "kb" / "KB-0008" / "index.html").read_text(encoding="utf-8")
+    assert f"最后审核 {reviewed.reviewed}" in html
+    plain = project.resolve()["KB-0001"]
+    assert f"最后审核 {plain.updated}" in (public / "kb" / "KB-0001" / "index.html").read_text(encoding="utf-8")

@@ -85,6 +85,7 @@ class Article:
     review_by: dt.date
     owner: str
     aliases: tuple[str, ...]
+    reviewed: dt.date | None  # optional: last review without a content change
     body: str
     path: Path
     body_line: int
@@ -94,6 +95,12 @@ class Article:
     def url_path(self) -> str:
         """Site-relative URL of the article page, stable for the life of the id."""
         return f"kb/{self.id}/"
+
+    @property
+    def last_reviewed(self) -> dt.date:
+        """An update is a review (KCS: the article is validated whenever it is changed);
+        `reviewed` records a review that changed nothing."""
+        return max(self.updated, self.reviewed) if self.reviewed else self.updated
 
     @property
     def is_public(self) -> bool:
@@ -123,6 +130,7 @@ class Article:
             "applies_to": list(self.applies_to),
             "updated": self.updated.isoformat(),
             "review_by": self.review_by.isoformat(),
+            "last_reviewed": self.last_reviewed.isoformat(),
             "owner": self.owner,
         }
 
@@ -276,7 +284,7 @@ def parse_article(path: Path, display: str | None = None) -> tuple[Article | Non
     # Aliases become paths too (kb/<alias>/index.html): only the valid ones are kept.
     values["aliases"] = tuple(a for a in values.get("aliases", ()) if ALIAS_PATTERN.match(a))
 
-    for key in ("updated", "review_by"):
+    for key in ("updated", "review_by", "reviewed"):
         value = data.get(key)
         if value in (None, ""):
             continue
@@ -296,7 +304,7 @@ def parse_article(path: Path, display: str | None = None) -> tuple[Article | Non
         id=values["id"], title=values["title"], module=values["module"],
         symptoms=values["symptoms"], audience=values["audience"], status=values["status"],
         applies_to=values["applies_to"], updated=values["updated"], review_by=values["review_by"],
-        owner=values["owner"], aliases=values.get("aliases", ()), body=fm.body, path=path,
+        owner=values["owner"], aliases=values.get("aliases", ()), reviewed=values.get("reviewed"), body=fm.body, path=path,
         body_line=fm.body_line, key_lines=fm.key_lines,
     )
     return article, problems

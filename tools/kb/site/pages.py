@@ -171,7 +171,7 @@ class SitePages:
             lines.append('<div class="kb-banner kb-banner--internal">内部文章：仅供服务工程师使用，请勿发送给客户。</div>\n')
         lines.append(
             f"编号 **{e(article.id)}** · 模块 {module_link} · 状态 {status} · "
-            f"适用版本 {e('、'.join(article.applies_to))} · 最后更新 {article.updated} · "
+            f"适用版本 {e('、'.join(article.applies_to))} · 最后更新 {article.updated} · 最后审核 {article.last_reviewed} · "
             f"下次审核 {article.review_by}"
             "\n{ .kb-status }\n"
         )
