@@ -17,7 +17,7 @@ For each corpus this script
      - first query: a fresh browser context opens /kb/, and as soon as the DOM is ready
        the first query is typed; time from the keyup to the first result on screen, which
        includes downloading the index and building the lunr index in the search worker
-       (median of --loads page loads);
+       (median of --loads page loads, alternating between the before and after sites);
      - p50: then ~10 queries one after the other in that page, each timed from the keyup
        to the first result (the result list is emptied in between);
      - found: queries with at least one result; same top-1: queries whose first result
@@ -151,29 +151,40 @@ def serve(directory: Path):
     return f"http://127.0.0.1:{server.server_address[1]}", server
 
 
-def measure_browser(browser, site: Path, queries: list[str], loads: int) -> dict:
-    base, server = serve(site)
-    hosts = set()
+def page_load(browser, base: str, queries: list[str], hosts: set, warm: bool) -> dict:
+    """Open /kb/ in a fresh context, type the first query as soon as the DOM is ready;
+    with `warm`, then time the other queries in the same page."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
     try:
-        firsts, warm, tops = [], [], []
-        for n in range(loads):
-            context = browser.new_context(viewport={"width": 1280, "height": 900})
-            page = context.new_page()
-            page.on("request", lambda request: hosts.add(request.url.split("/")[2]))
-            page.goto(base + "/kb/", wait_until="domcontentloaded")
-            page.focus("input.md-search__input")
-            first = page.evaluate(TIME_QUERY, queries[0])
-            firsts.append(first["ms"])
-            if n == loads - 1:
-                results = [first] + [page.evaluate(TIME_QUERY, q) for q in queries[1:]]
-                warm = [r["ms"] for r in results[1:]]
-                tops = [_page_of(r["href"]) for r in results]
-            context.close()
+        page = context.new_page()
+        page.on("request", lambda request: hosts.add(urlparse(request.url).netloc))
+        page.goto(base + "/kb/", wait_until="domcontentloaded")
+        page.focus("input.md-search__input")
+        results = [page.evaluate(TIME_QUERY, q) for q in (queries if warm else queries[:1])]
     finally:
-        server.shutdown()
-    if hosts - {base.split("/")[2]}:
-        sys.exit(f"the site contacted other hosts: {sorted(hosts)}")
-    return {"first_ms": statistics.median(firsts), "p50_ms": statistics.median(warm), "tops": tops}
+        context.close()
+    return {"first_ms": results[0]["ms"], "warm_ms": [r["ms"] for r in results[1:]],
+            "tops": [_page_of(r["href"]) for r in results]}
+
+
+def measure_browser(browser, sites: dict[str, Path], queries: list[str], loads: int) -> dict:
+    """Page loads alternate between the sites (before, after, before, …), so that a busy
+    machine slows both alike; the last load of each also times the other queries."""
+    served = {name: serve(site) for name, site in sites.items()}
+    hosts = set()
+    runs = {name: [] for name in sites}
+    try:
+        for n in range(loads):
+            for name, (base, _) in served.items():
+                runs[name].append(page_load(browser, base, queries, hosts, warm=n == loads - 1))
+    finally:
+        for _, server in served.values():
+            server.shutdown()
+    if hosts - {urlparse(base).netloc for base, _ in served.values()}:
+        sys.exit(f"the sites contacted other hosts: {sorted(hosts)}")
+    return {name: {"first_ms": statistics.median(r["first_ms"] for r in loads_),
+                   "p50_ms": statistics.median(loads_[-1]["warm_ms"]), "tops": loads_[-1]["tops"]}
+            for name, loads_ in runs.items()}
 
 
 def _page_of(href: str | None) -> str | None:
@@ -189,14 +200,16 @@ def bench_corpus(name: str, root: Path, queries: list[str], loads: int, browser)
     from kb.project import Project
 
     result = {"corpus": name, "articles": len(Project.load(root).articles_for("public"))}
+    sites = {}
     for variant, compact in (("before", False), ("after", True)):
-        site = root.parent / f"{root.name}-site-{variant}"
+        sites[variant] = root.parent / f"{root.name}-site-{variant}"
         print(f"  {variant}: building …", file=sys.stderr, flush=True)
-        build_s = build(root, site, compact)
-        stats = index_stats(site)
-        print(f"  {variant}: built in {build_s:.0f} s, index {stats['raw']:,} B; measuring in chromium …",
-              file=sys.stderr, flush=True)
-        result[variant] = {**stats, **measure_browser(browser, site, queries, loads), "build_s": build_s}
+        build_s = build(root, sites[variant], compact)
+        result[variant] = {**index_stats(sites[variant]), "build_s": build_s}
+        print(f"  {variant}: built in {build_s:.0f} s, index {result[variant]['raw']:,} B", file=sys.stderr, flush=True)
+    print("  measuring in chromium …", file=sys.stderr, flush=True)
+    for variant, measured in measure_browser(browser, sites, queries, loads).items():
+        result[variant].update(measured)
     before, after = result["before"]["tops"], result["after"]["tops"]
     result["same_top"] = sum(b == a for b, a in zip(before, after))
     result["queries"] = len(queries)

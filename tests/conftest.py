@@ -46,6 +46,12 @@ def offline_sample(built_sample):
     return build_site(Project.load(project.root), "public", offline=True)
 
 
+@pytest.fixture(scope="session")
+def screenshot_dir() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
+
+
 def pytest_sessionstart(session):
     session.config.stash[_STARTED] = time.time()
 

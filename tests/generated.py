@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import random
-import resource
 import subprocess
 import sys
 import time
@@ -125,11 +124,6 @@ def measure(args: list[str], cwd: Path | None = None, timeout: float = 1800) -> 
     stderr, _, tail = proc.stderr.rpartition("\n@@PEAK ")
     peak_kb, seconds = tail.split()
     return Run(proc.returncode, proc.stdout, stderr, round(float(seconds), 2), round(int(peak_kb) / 1024, 1))
-
-
-def own_peak_mb() -> float:
-    """Peak memory of the children this process waited for so far (Linux: KiB)."""
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
 def wait_for(predicate, timeout: float = 120, interval: float = 0.01):

@@ -13,7 +13,6 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 
-from conftest import SCREENSHOTS
 from kb.project import read_mkdocs_yml
 from kb.site.pages import page_url
 
@@ -97,15 +96,18 @@ def hosts_contacted(page):
     return {urlparse(url).netloc for url in page.requests if urlparse(url).scheme in ("http", "https")}
 
 
-def screenshot(page, name):
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.wait_for_timeout(400)  # let Material's search overlay finish fading in
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+@pytest.fixture
+def screenshot(screenshot_dir):
+    """save(page, name): a PNG of the viewport in tests/artifacts/screenshots/ (conftest)."""
+    def save(page, name):
+        page.wait_for_timeout(400)  # let Material's search overlay finish fading in
+        page.screenshot(path=str(screenshot_dir / f"{name}.png"))
+    return save
 
 
 # Public site ---------------------------------------------------------------------------
 
-def test_home_search_box_finds_the_article_first(page, served_site):
+def test_home_search_box_finds_the_article_first(page, served_site, screenshot):
     page.goto(served_site + "/")
     screenshot(page, "home")
     page.fill("form.kb-searchbox input[name=q]", "公文 发送 失败")
@@ -129,7 +131,7 @@ def test_header_search(page, served_site, query, article_id):
     assert f"/kb/{article_id}/" in search(page, query)[0]
 
 
-def test_search_result_opens_the_article(page, served_site):
+def test_search_result_opens_the_article(page, served_site, screenshot):
     page.goto(served_site + "/")
     search(page, "ORA-12541")
     page.locator(RESULT).first.click()
@@ -243,7 +245,7 @@ def test_internal_site_contacts_only_the_local_server(new_page, served_internal)
 
 # Offline copy (file://) -----------------------------------------------------------------
 
-def test_offline_copy_works_from_files(new_page, offline_sample):
+def test_offline_copy_works_from_files(new_page, offline_sample, screenshot):
     """No web server: index.html opened from disk, search included (Material's offline
     plugin with the iframe-worker shim shipped in the site), links between pages, and not
     a single request to any http(s) host. No --allow-file-access-from-files needed."""

@@ -1,7 +1,6 @@
 """Every error of the `kb` command, run as a real process: exit status ≠ 0, a one-line
 message naming the file (and line) and what to do, no traceback unless `kb --debug`."""
 
-import os
 import shutil
 import subprocess
 from pathlib import Path

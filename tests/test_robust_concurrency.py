@@ -2,7 +2,6 @@
 rebuilt, two writers at once, and `kb index` / `kb build` killed half-way."""
 
 import json
-import os
 import signal
 import subprocess
 import time

@@ -4,14 +4,13 @@
 import functools
 import http.server
 import subprocess
-import sys
 import threading
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from generated import KB, wait_for
+from generated import KB
 from test_checks import article
 from kb.scaffold import init_project
 

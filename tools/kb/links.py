@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # [text](target "title") but not ![image](...)
-_LINK = re.compile(r'(?<!!)\[(?P<text>[^\]\n]*)\]\(\s*(?P<target>[^)\s]+)(?P<title>\s+"[^"\n]*")?\s*\)')
+# Brackets are kept out of text and target so a line of unclosed "[](x" is scanned once,
+# not once per bracket.
+_LINK = re.compile(r'(?<!!)\[(?P<text>[^\[\]\n]*)\]\(\s*(?P<target>[^()\[\]\s]+)(?P<title>\s+"[^"\n]*")?\s*\)')
 _ID_TARGET = re.compile(r"^(?P<key>KB-\d{4,})/?(?P<fragment>#.*)?$")
 _EXTERNAL = re.compile(r"^[a-z][a-z0-9+.-]*:|^//|^#", re.I)
 
