@@ -202,8 +202,8 @@ def _did_you_mean(searcher, terms: list[str]) -> list[str]:
     for term in terms:
         if _HAN_RUN.search(term) or searcher.doc_frequency("body", term):
             continue
-        for field in ("symptoms", "title", "body"):
-            found = searcher.corrector(field).suggest(term, limit=2)
+        for fieldname in ("symptoms", "title", "body"):
+            found = searcher.corrector(fieldname).suggest(term, limit=2)
             suggestions += [s for s in found if s not in suggestions]
             if found:
                 break

@@ -7,7 +7,6 @@ Everything taken from front matter is HTML-escaped: titles and symptoms are data
 
 from __future__ import annotations
 
-import html
 import posixpath
 import re
 from collections import defaultdict
