@@ -51,7 +51,6 @@ import logging
 import os
 import platform
 import re
-import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -61,6 +60,9 @@ import time
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+
+
+from site_bench import print_aligned, remove_workdir  # benchmarks/ is on sys.path when run as a script
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -356,11 +358,7 @@ def print_table(r: dict) -> None:
          "—", "≤ 1 s", verdict(statistics.median(r["reindex"]) <= TARGETS["reindex_s"])),
     ]
     columns = ("measure", "kb search (whoosh)", "baseline", "target", "met")
-    widths = [max(len(c), *(len(row[i]) for row in rows)) for i, c in enumerate(columns)]
-    print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(columns, widths))))
-    print("  ".join("-" * w for w in widths))
-    for row in rows:
-        print("  ".join(v.ljust(w) if i == 0 else v.rjust(w) for i, (v, w) in enumerate(zip(row, widths))))
+    print_aligned(columns, rows, left=1)
 
 
 def print_footer(r: dict, queries: list[LabelledQuery]) -> None:
@@ -467,11 +465,7 @@ def main() -> None:
         progress("one-article re-index")
         r["reindex"], r["reindex_parse"] = reindex_times(root_b, args.reindex_runs)
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-        try:
-            OUT_DIR.rmdir()  # only if empty
-        except OSError:
-            pass
+        remove_workdir(workdir)
 
     print_table(r)
     print()

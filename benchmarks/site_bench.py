@@ -349,11 +349,29 @@ def print_table(results: dict[int, dict]) -> None:
         rows.append((f"{count:,}", f"{kb['build_s']:.2f}", f"{plain['build_s']:.2f}",
                      f"{kb['build_s'] / plain['build_s']:.2f}", f"{kb['build_s'] / count * 1000:.2f}",
                      f"{kb['site_mb']:.1f} / {plain['site_mb']:.1f}", f"{kb['rss_mb']:.0f} / {plain['rss_mb']:.0f}"))
+    print_aligned(columns, rows)
+
+
+def print_aligned(columns, rows, left: int = 0) -> None:
+    """One text table: the first `left` columns left-aligned, the others right-aligned.
+    Shared by the benchmarks so their tables look alike."""
     widths = [max(len(c), *(len(row[i]) for row in rows)) for i, c in enumerate(columns)]
-    print("  ".join(c.rjust(w) for c, w in zip(columns, widths)))
+
+    def line(cells) -> str:
+        return "  ".join(v.ljust(w) if i < left else v.rjust(w) for i, (v, w) in enumerate(zip(cells, widths)))
+    print(line(columns))
     print("  ".join("-" * w for w in widths))
     for row in rows:
-        print("  ".join(v.rjust(w) for v, w in zip(row, widths)))
+        print(line(row))
+
+
+def remove_workdir(workdir: Path) -> None:
+    """Delete a run's work folder, and benchmarks/out/ too once it is empty."""
+    shutil.rmtree(workdir, ignore_errors=True)
+    try:
+        OUT_DIR.rmdir()
+    except OSError:
+        pass
 
 
 def print_footer(results: dict[int, dict]) -> None:
@@ -397,11 +415,7 @@ def main() -> None:
             print(f"… {count:,} articles", file=sys.stderr, flush=True)
             results[count] = bench_size(workdir, count, args.repeat, args.seed)
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-        try:
-            OUT_DIR.rmdir()  # only if empty
-        except OSError:
-            pass
+        remove_workdir(workdir)
     print_table(results)
     print_footer(results)
 

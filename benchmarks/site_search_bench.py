@@ -39,7 +39,6 @@ import json
 import os
 import platform
 import re
-import shutil
 import statistics
 import subprocess
 import sys
@@ -48,6 +47,9 @@ import threading
 import time
 from pathlib import Path
 from urllib.parse import urlparse
+
+
+from site_bench import print_aligned, remove_workdir  # benchmarks/ is on sys.path when run as a script
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -239,11 +241,7 @@ def print_table(results: list[dict]) -> None:
                      f"{kb_size(b['gzip'])} / {kb_size(a['gzip'])}",
                      f"{b['first_ms']:,.0f} / {a['first_ms']:,.0f}", f"{b['p50_ms']:.0f} / {a['p50_ms']:.0f}",
                      f"{sum(map(bool, b['tops']))} / {sum(map(bool, a['tops']))}", f"{r['same_top']}/{r['queries']}"))
-    widths = [max(len(c), *(len(row[i]) for row in rows)) for i, c in enumerate(columns)]
-    print("  ".join(c.rjust(w) for c, w in zip(columns, widths)))
-    print("  ".join("-" * w for w in widths))
-    for row in rows:
-        print("  ".join(v.rjust(w) for v, w in zip(row, widths)))
+    print_aligned(columns, rows)
 
 
 def main() -> None:
@@ -287,11 +285,7 @@ def main() -> None:
             browser.close()
     finally:
         if not args.keep:
-            shutil.rmtree(workdir, ignore_errors=True)
-            try:
-                OUT_DIR.rmdir()  # only if empty
-            except OSError:
-                pass
+            remove_workdir(workdir)
     print_table(results)
     builds = ", ".join(f"{r['corpus']} {r['before']['build_s']:.0f} / {r['after']['build_s']:.0f} s" for r in results)
     print(f"\nkb build (before / after, incl. start-up): {builds}")
