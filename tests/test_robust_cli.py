@@ -127,9 +127,6 @@ def test_corrupted_index(tmp_path, indexed, how):
     corrupt(root / "search_index" / "public", how)
     line = one_error(kb("search", "公文", "--project", str(root)))
     assert line.startswith("Error: search_index/public: ") and f"kb index --project {root}" in line and "--rebuild" in line
-    if how != "garbage toc":  # not foreseen in kb.search.query: --debug shows where it failed
-        debug = kb("--debug", "search", "公文", "--project", str(root))
-        assert debug.returncode != 0 and "Traceback" in debug.stderr
     # `kb index` notices the damage and rebuilds (the vocabulary is rewritten on every
     # run); then searching works again.
     repaired = kb("index", "--project", str(root))

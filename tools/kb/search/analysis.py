@@ -87,6 +87,13 @@ def _jieba_module():
     return _jieba
 
 
+def dictionary_words() -> dict[str, int]:
+    """jieba's dictionary: word → frequency (0 for the prefixes it also holds)."""
+    jieba = _jieba_module()
+    jieba.dt.check_initialized()
+    return jieba.dt.FREQ
+
+
 def _scan(text: str, subwords: bool, segment=None) -> Iterator[tuple[str, int, int, int]]:
     """(text, pos, start, end) for every token; sub-words follow their parent word."""
     norm, changed = _normalise(text)
@@ -195,12 +202,27 @@ def _to_original(offset: int, changed: list, starts: list[int], is_end: bool) ->
 
 # --- whoosh -------------------------------------------------------------------------
 
+# Separates the sections of one field's value (title, symptoms, ... joined into one
+# indexed field); each section's tokens get its own boost, and a gap in positions keeps a
+# phrase from matching across two sections.
+SECTION_BREAK = "\x1e"
+SECTION_GAP = 10
+
+
 class KBTokenizer(Tokenizer):
     """The whoosh face of `tokenize`. Sub-words are added in mode="index" only: a query
     for 服务器 should look for the word 服务器, and a phrase query built from sub-words at
     one position would never match.
 
-    Holds no state, so it pickles into a whoosh schema; jieba is the module-level one."""
+    `section_boosts[i]` is the boost of the tokens of the i-th SECTION_BREAK-separated
+    section (whoosh adds boosts up into a posting's weight, which BM25 takes as the term
+    frequency): one field weighted like several costs a quarter of the postings to scan.
+
+    Holds no state beyond the boosts, so it pickles into a whoosh schema; jieba is the
+    module-level one."""
+
+    def __init__(self, section_boosts: tuple[float, ...] = ()):
+        self.section_boosts = tuple(section_boosts)
 
     def __call__(
         self,
@@ -230,17 +252,24 @@ class KBTokenizer(Tokenizer):
                 t.startchar, t.endchar = start_char, start_char + len(value)
             yield t
             return
-        for text, pos, start, end in _scan(value, subwords=mode == "index"):
-            t.text = text
-            t.boost = 1.0
-            t.stopped = False
-            if keeporiginal:
-                t.original = value[start:end]
-            if positions:
-                t.pos = start_pos + pos
-            if chars:
-                t.startchar, t.endchar = start_char + start, start_char + end
-            yield t
+        pos_base, char_base = start_pos, start_char
+        for number, section in enumerate(value.split(SECTION_BREAK)):
+            boost = self.section_boosts[number] if number < len(self.section_boosts) else 1.0
+            last = -1
+            for text, pos, start, end in _scan(section, subwords=mode == "index"):
+                t.text = text
+                t.boost = boost
+                t.stopped = False
+                last = pos
+                if keeporiginal:
+                    t.original = section[start:end]
+                if positions:
+                    t.pos = pos_base + pos
+                if chars:
+                    t.startchar, t.endchar = char_base + start, char_base + end
+                yield t
+            pos_base += last + 1 + SECTION_GAP
+            char_base += len(section) + len(SECTION_BREAK)
 
 
 class ChineseStopFilter(Filter):
@@ -273,9 +302,10 @@ class ChineseStopFilter(Filter):
             yield t
 
 
-def analyzer() -> Analyzer:
-    """The analyzer for every full-text field: no stemming, codes whole, jieba for Chinese."""
-    return KBTokenizer() | ChineseStopFilter()
+def analyzer(section_boosts: tuple[float, ...] = ()) -> Analyzer:
+    """The analyzer for full-text fields: no stemming, codes whole, jieba for Chinese;
+    `section_boosts` as in KBTokenizer."""
+    return KBTokenizer(section_boosts) | ChineseStopFilter()
 
 
 # --- Markdown to plain text -----------------------------------------------------------

@@ -3,9 +3,10 @@ Article model, updated incrementally, written under a lock and committed atomica
 
 Layout: search_index/<audience>/ holds the whoosh index (its TOC file is replaced
 atomically on commit, so a reader sees the old or the new generation, never a mix), plus
-`stamps.json` (path → mtime:size, for a cheap staleness check at query time) and
-`vocabulary.txt` (the Chinese words in the index, for segmenting queries without
-loading jieba's 0.7 s dictionary).
+`stamps.json` (path → mtime:size of every watched file, for a cheap staleness check at
+query time and to find the files an incremental run must parse), `articles.json` (what
+is indexed from each file) and `vocabulary.txt` (the Chinese words in the index, for
+segmenting queries without loading jieba's 0.7 s dictionary).
 """
 
 from __future__ import annotations
@@ -24,8 +25,20 @@ from kb.project import Project
 from kb.staging import remove_stale, staging_folder, swap_into_place
 
 # Bump when the schema or the analysis changes: a mismatching index is rebuilt in full.
-INDEX_VERSION = "1"
-FIELD_BOOSTS = {"title": 3.0, "symptoms": 2.5, "reported": 2.0, "body": 1.0}
+INDEX_VERSION = "2"
+# The article's sections, stored one by one for display and indexed in two fields: the
+# short ones together in `head` with a boost each, the body alone (its length must not
+# dilute a title match). Two fields, not four: a query scans half the postings.
+SECTION_BOOSTS = {"title": 3.0, "symptoms": 2.5, "reported": 2.0}
+BODY_BOOST = 1.0
+HEAD_BOOST = 1.0
+FIELDS = ("head", "body")  # what a query searches
+# Beside the index: path -> id, digest, title and symptoms of each indexed article (what
+# an incremental run compares against, and what "nearest symptoms" suggestions search).
+MANIFEST = "articles.json"
+# A word jieba guessed (not in its dictionary) goes into the query vocabulary when at
+# least this many articles have it.
+MIN_GUESSED_WORD_ARTICLES = 3
 
 
 class IndexMissing(Exception):
@@ -78,16 +91,13 @@ def schema():
 
     from kb.search.analysis import analyzer
 
-    a = analyzer()
     return Schema(
         id=ID(stored=True, unique=True),
-        title=TEXT(analyzer=a, stored=True, field_boost=FIELD_BOOSTS["title"]),
-        symptoms=TEXT(analyzer=a, stored=True, field_boost=FIELD_BOOSTS["symptoms"]),
-        reported=TEXT(analyzer=a, stored=True, field_boost=FIELD_BOOSTS["reported"]),
-        body=TEXT(analyzer=a, stored=True, field_boost=FIELD_BOOSTS["body"]),
+        head=TEXT(analyzer=analyzer(tuple(SECTION_BOOSTS.values())), field_boost=HEAD_BOOST),
+        body=TEXT(analyzer=analyzer(), stored=True, field_boost=BODY_BOOST),
+        **{section: STORED() for section in SECTION_BOOSTS},
         module=ID(stored=True),
         path=STORED(),
-        digest=STORED(),
     )
 
 
@@ -120,125 +130,198 @@ def update_index(project: Project, audience: str = "public", *, rebuild: bool = 
                  progress: Callable[[int, int], None] | None = None) -> IndexReport:
     """Bring the audience's index in line with the articles: add new ones, re-index the
     changed ones, delete the removed ones. `reported(article)` gives the symptoms
-    callers reported for it (from linked tickets), indexed as their own field."""
+    callers reported for it (from linked tickets), indexed as their own field.
+
+    Only files whose mtime or size changed since the last run are parsed (all of them
+    when the ticket links changed, since any article's reported symptoms may have), and
+    of those only the ones whose content changed are written."""
     import time
 
     started = time.perf_counter()
     reported = reported or reported_symptoms(project)
     report = IndexReport(audience)
-    articles = searchable(project, audience)
     target = index_dir(project, audience)
     with writer_lock(project):
         remove_stale(target)  # what a killed `kb index` left beside the index
-        current = _open_if_current(target)
-        if current is None or rebuild:
+        stamps = {str(p): stamp(p) for p in watched_files(project)}
+        previous = None if rebuild else _current_manifest(target)
+        if previous is not None:
+            try:
+                _incremental(project, audience, target, previous, stamps, reported, report, progress)
+            except Exception:  # noqa: BLE001 - a damaged index (whoosh raises EOFError, struct.error...) is rebuilt
+                report = IndexReport(audience)
+                previous = None
+        if previous is None:
             report.rebuilt = True
-            _full_build(project, audience, articles, reported, report, progress)
-        else:
-            _incremental(*current, articles, reported, report, progress)
-            _write_sidecars(project, target)
+            _full_build(project, audience, stamps, reported, report, progress)
     report.seconds = round(time.perf_counter() - started, 3)
     return report
 
 
-def _open_if_current(target: Path):
-    """(index, {id: digest}) of a current, readable index; None to rebuild it."""
-    from whoosh import index as windex
-
-    meta = target / "kb-index.json"
+def _current_manifest(target: Path) -> dict | None:
+    """What the index holds ({"stamps": {path: stamp}, "articles": {path: entry}}) when it
+    is of this version and complete; None to rebuild it."""
     try:
-        if json.loads(meta.read_text())["version"] != INDEX_VERSION:
+        if json.loads((target / "kb-index.json").read_text())["version"] != INDEX_VERSION:
             return None
-        ix = windex.open_dir(str(target))
-        # Reading every stored document also finds a truncated or damaged segment.
-        with ix.searcher() as searcher:
-            indexed = {fields["id"]: fields["digest"] for fields in searcher.all_stored_fields()}
-        return ix, indexed
-    except Exception:  # missing, old or damaged (whoosh raises EOFError, struct.error...): rebuilt in full
+        return {
+            "stamps": json.loads((target / "stamps.json").read_text(encoding="utf-8")),
+            "articles": json.loads((target / MANIFEST).read_text(encoding="utf-8")),
+        }
+    except (OSError, ValueError, KeyError):
         return None
 
 
-def _document(article: Article, symptoms_reported: list[str], digest_value: str) -> dict:
-    from kb.search.analysis import plain_text
+def _entry(article: Article, digest_value: str) -> dict:
+    return {"id": article.id, "digest": digest_value, "title": article.title, "symptoms": article.symptoms}
 
-    return {
-        "id": article.id,
+
+def _document(article: Article, symptoms_reported: list[str]) -> dict:
+    from kb.search.analysis import SECTION_BREAK, plain_text
+
+    sections = {
         "title": article.title,
         "symptoms": "\n".join(article.symptoms),
         "reported": "\n".join(symptoms_reported),
+    }
+    assert list(sections) == list(SECTION_BOOSTS)
+    return {
+        "id": article.id,
+        "head": SECTION_BREAK.join(v.replace(SECTION_BREAK, " ") for v in sections.values()),
+        **sections,
         "body": plain_text(article.body),
         "module": article.module,
         "path": str(article.path),
-        "digest": digest_value,
     }
 
 
-def _full_build(project, audience, articles, reported, report, progress) -> None:
+def _full_build(project, audience, stamps, reported, report, progress) -> None:
     """Build into a fresh folder beside the index, then swap it in: a reader keeps the
     old index until the new one is complete."""
     from whoosh import index as windex
 
     target = index_dir(project, audience)
+    articles = searchable(project, audience)
+    entries = {}
     with staging_folder(target) as staging:
         ix = windex.create_in(str(staging), schema())
         writer = ix.writer(limitmb=256)
         for i, article in enumerate(articles, 1):
             symptoms = reported(article)
-            writer.add_document(**_document(article, symptoms, digest(article, symptoms)))
+            value = digest(article, symptoms)
+            writer.add_document(**_document(article, symptoms))
+            entries[str(article.path)] = _entry(article, value)
             report.added.append(article.id)
             if progress:
                 progress(i, len(articles))
         writer.commit()
+        ix.close()
         (staging / "kb-index.json").write_text(json.dumps({"version": INDEX_VERSION, "audience": audience}))
         # Complete before the swap: a `kb search` right after it needs the stamps and
         # the vocabulary (without it, Chinese queries are cut into single characters).
-        _write_sidecars(project, staging)
+        _write_sidecars(staging, stamps, entries)
         swap_into_place(staging, target)
 
 
-def _incremental(ix, indexed, articles, reported, report, progress) -> None:
-    wanted = {a.id for a in articles}
+def _incremental(project, audience, target, previous, stamps, reported, report, progress) -> None:
+    from whoosh import index as windex
+
+    from kb.articles import parse_article
+
+    entries = dict(previous["articles"])
+    links = str(project.ticket_links_path)
+    if stamps.get(links) != previous["stamps"].get(links):
+        examine = [p for p in stamps if p != links]  # reported symptoms may have changed anywhere
+    else:
+        examine = [p for p, value in stamps.items() if previous["stamps"].get(p) != value and p != links]
+    gone = [p for p in entries if p not in stamps]
+
+    ix = windex.open_dir(str(target))
     writer = None
-    for i, article in enumerate(articles, 1):
-        symptoms = reported(article)
-        value = digest(article, symptoms)
-        if indexed.get(article.id) != value:
-            writer = writer or ix.writer()
-            writer.update_document(**_document(article, symptoms, value))
-            (report.updated if article.id in indexed else report.added).append(article.id)
-        else:
-            report.unchanged += 1
-        if progress:
-            progress(i, len(articles))
-    for gone in sorted(set(indexed) - wanted):
+
+    def write():
+        nonlocal writer
         writer = writer or ix.writer()
-        writer.delete_by_term("id", gone)
-        report.deleted.append(gone)
-    if writer:
-        # Compacted into one segment. Costly at 10,000 articles (25 s for one change), but
-        # whoosh3 3.54 left matches out of a segment that holds deleted documents
-        # (test_incremental_update_equals_full_rebuild caught KB-0014 missing).
-        writer.commit(optimize=True)
-    ix.close()
+        return writer
+
+    try:
+        for path in gone:
+            write().delete_by_term("id", entries.pop(path)["id"])
+        for i, path in enumerate(examine, 1):
+            article, _ = parse_article(Path(path), project.display(Path(path)))
+            before = entries.get(path)
+            if article is None or not article.in_build(audience) or article.status == "archived":
+                if before:
+                    write().delete_by_term("id", entries.pop(path)["id"])
+                    report.deleted.append(before["id"])
+                continue
+            symptoms = reported(article)
+            value = digest(article, symptoms)
+            if before and before["digest"] == value:
+                continue
+            if before and before["id"] != article.id:
+                write().delete_by_term("id", before["id"])  # its id was edited
+            write().update_document(**_document(article, symptoms))
+            entries[path] = _entry(article, value)
+            (report.updated if before else report.added).append(article.id)
+            if progress:
+                progress(i, len(examine))
+        report.deleted += [previous["articles"][p]["id"] for p in gone]
+        if writer:
+            writer.commit()
+            writer = None
+    finally:
+        if writer:
+            writer.cancel()
+        ix.close()
+    report.unchanged = len(entries) - len(report.added) - len(report.updated)
+    _write_sidecars(target, stamps, entries)
 
 
-def _write_sidecars(project: Project, target: Path) -> None:
+def _write_sidecars(target: Path, stamps: dict[str, str], entries: dict[str, dict]) -> None:
     # Every article file, not only the indexed ones: a draft turned validated must
     # make the public index stale too.
-    stamps = {str(p): stamp(p) for p in watched_files(project)}
     _atomic_write(target / "stamps.json", json.dumps(stamps, ensure_ascii=False))
+    _atomic_write(target / MANIFEST, json.dumps(entries, ensure_ascii=False))
     from whoosh import index as windex
 
     ix = windex.open_dir(str(target))
     with ix.reader() as reader:
-        words = set()
-        for fieldname in ("title", "symptoms", "reported", "body"):
-            for term in reader.lexicon(fieldname):
-                word = term.decode("utf-8") if isinstance(term, bytes) else term
-                if any("\u4e00" <= ch <= "\u9fff" for ch in word):
-                    words.add(word)
+        words = _live_chinese_words(reader)
     ix.close()
-    _atomic_write(target / "vocabulary.txt", "\n".join(sorted(words)))
+    _atomic_write(target / "vocabulary.txt", "\n".join(f"{w}\t{n}" for w, n in sorted(words.items())))
+
+
+def _live_chinese_words(reader) -> dict[str, int]:
+    """The Chinese words of the indexed fields that some live document has, with the
+    number of articles that have them (the query segmenter's word frequencies). A segment
+    keeps the terms of its deleted documents until it is merged; were they in the
+    vocabulary, a query would be segmented into a word nothing matches any more (视频会议
+    instead of 视频 + 会议 once the only article with 视频会议 is gone)."""
+    words: dict[str, int] = {}
+    for leaf, _ in reader.leaf_readers():
+        check = leaf.has_deletions()
+        in_leaf: dict[str, int] = {}
+        for fieldname in FIELDS:
+            for term in leaf.lexicon(fieldname):
+                word = term.decode("utf-8") if isinstance(term, bytes) else term
+                if not any("\u4e00" <= ch <= "\u9fff" for ch in word):
+                    continue
+                if check:
+                    count = sum(1 for n in leaf.postings(fieldname, term).all_ids() if not leaf.is_deleted(n))
+                else:
+                    count = leaf.doc_frequency(fieldname, term)
+                in_leaf[word] = max(in_leaf.get(word, 0), count)  # articles with it in either field, about
+        for word, count in in_leaf.items():
+            if count:
+                words[word] = words.get(word, 0) + count
+    # Words jieba's HMM made up from a single article (摄像头别人, 时候报) would win a
+    # query's segmentation over the real words they span; a made-up word used by a few
+    # articles (a product name) is kept.
+    from kb.search.analysis import dictionary_words
+
+    known = dictionary_words()
+    return {w: n for w, n in words.items() if n >= MIN_GUESSED_WORD_ARTICLES or known.get(w)}
 
 
 def _atomic_write(path: Path, text: str) -> None:

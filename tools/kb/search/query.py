@@ -3,8 +3,7 @@
 Queries are segmented with the index's own vocabulary (like Material's browser search)
 instead of jieba, so a cold `kb search` does not pay for loading jieba's dictionary.
 Synonym groups widen the query; quoted text is a phrase; every clause is searched in
-title, symptoms, reported symptoms (from tickets) and body, with a coordination bonus
-for articles that match more of the query.
+the `head` field (title, symptoms and reported symptoms, boosted) and the body.
 """
 
 from __future__ import annotations
@@ -12,15 +11,19 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from kb.project import Project
-from kb.search.index import IndexMissing, index_dir
+from kb.search.index import FIELDS, MANIFEST, IndexMissing, index_dir
 from kb.search.synonyms import normalise
 
-FIELDS = ("title", "symptoms", "reported", "body")
+COMMON_SHARE = 0.5
+CODE_BOOST = 3.0
+SYNONYM_WEIGHT = 0.8  # of a synonym the caller did not say, against the one they did
 _QUOTED = re.compile(r'"([^"]+)"|“([^”]+)”')
+# Letters or separators with digits, or five digits or more; not 365, 2016 or 500.
+_CODE = re.compile(r"^(?=.*\d)(?:.*[a-z.\- ].*|\d{5,})$")
 _HAN_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 SNIPPET_WIDTH = 90
 
@@ -53,26 +56,41 @@ class SearchResult:
 
 
 @lru_cache(maxsize=4)
-def _vocabulary(path: str, mtime_ns: int) -> frozenset[str]:
+def _vocabulary(path: str, mtime_ns: int) -> dict[str, int]:
+    """word → number of articles, from the index's vocabulary.txt (word TAB count)."""
     try:
-        return frozenset(Path(path).read_text(encoding="utf-8").split("\n"))
+        lines = Path(path).read_text(encoding="utf-8").split("\n")
     except OSError:
-        return frozenset()
+        return {}
+    vocabulary = {}
+    for line in lines:
+        word, _, count = line.partition("\t")
+        if word:
+            vocabulary[word] = int(count) if count.isdigit() else 1
+    return vocabulary
 
 
-def segment_with(vocabulary: frozenset[str]):
-    """A segmenter for Chinese runs: the split into index words that uses the fewest
-    pieces (unknown characters stand alone), found by dynamic programming."""
+def segment_with(vocabulary: dict[str, int]):
+    """A segmenter for Chinese runs, as jieba's (the most probable split, each word's
+    probability its share of the counts) with the index's words and article counts for
+    a dictionary: 时候 + 报 rather than a rare 时候报 that jieba once guessed in some
+    article. A character the index does not have counts as a word seen once."""
+    from math import log
+
     longest = max(map(len, vocabulary), default=1)
+    total = log(sum(vocabulary.values()) + 1)
+    cost = {word: total - log(count) for word, count in vocabulary.items()}
+    unknown = total
 
     def segment(run: str) -> list[str]:
         n = len(run)
-        best = [0] + [n + 1] * n     # fewest pieces covering run[:i]
+        best = [0.0] + [float("inf")] * n     # least cost (-log probability) of run[:i]
         back = [0] * (n + 1)
         for i in range(1, n + 1):
             for j in range(max(0, i - longest), i):
-                if (i - j == 1 or run[j:i] in vocabulary) and best[j] + 1 < best[i]:
-                    best[i], back[i] = best[j] + 1, j
+                c = cost.get(run[j:i], unknown if i - j == 1 else None)
+                if c is not None and best[j] + c < best[i]:
+                    best[i], back[i] = best[j] + c, j
         pieces, i = [], n
         while i > 0:
             pieces.append(run[back[i]:i])
@@ -88,22 +106,63 @@ def query_tokens(text: str, segment) -> list[str]:
     return [t.text for t in tokenize(text, segment=segment)]
 
 
+class _OpenIndex:
+    """An opened index with its searcher, kept for the next query of this process while
+    the folder is unchanged (a commit writes into it, a full build swaps in a new one):
+    opening costs about 9 ms, a query a few."""
+
+    def __init__(self, target: Path, key: tuple):
+        from whoosh import index as windex
+
+        self.target, self.key = target, key
+        self.index = windex.open_dir(str(target))
+        self.searcher = self.index.searcher()
+        vocab_path = target / "vocabulary.txt"
+        self.vocabulary = _vocabulary(str(vocab_path), vocab_path.stat().st_mtime_ns if vocab_path.exists() else 0)
+
+    @cached_property
+    def symptom_table(self) -> SymptomTable:
+        """Loaded on the first query that finds nothing."""
+        import json
+
+        return SymptomTable(json.loads((self.target / MANIFEST).read_text(encoding="utf-8")))
+
+    def close(self) -> None:
+        self.searcher.close()
+        self.index.close()
+
+
+_opened: dict[str, _OpenIndex] = {}
+
+
+def _open(target: Path) -> _OpenIndex:
+    st = target.stat()
+    key = (st.st_ino, st.st_mtime_ns)
+    opened = _opened.get(str(target))
+    if opened is None or opened.key != key:
+        if opened is not None:
+            opened.close()
+        _opened[str(target)] = opened = _OpenIndex(target, key)
+    return opened
+
+
 def search(project: Project, query: str, *, audience: str = "public", limit: int = 10,
            module: str | None = None) -> SearchResult:
-    from whoosh import index as windex
     from whoosh.query import Or, Phrase, Term
+
+    from kb.search.dismax import BestOf
 
     target = index_dir(project, audience)
     fix = f"kb index --project {project.root}{'' if audience == 'public' else ' --audience internal'}"
     if not (target / "kb-index.json").is_file():
         raise IndexMissing(f"{project.display(target)}: 没有搜索索引（运行 {fix}）")
     try:
-        ix = windex.open_dir(str(target))
+        opened = _open(target)
     except Exception as err:  # whoosh raises many kinds for a damaged index; all mean "rebuild"
+        _opened.pop(str(target), None)
         raise IndexMissing(f"{project.display(target)}: 搜索索引已损坏（{type(err).__name__}）；运行 {fix} --rebuild") from None
-    vocab_path = target / "vocabulary.txt"
-    vocabulary = _vocabulary(str(vocab_path), vocab_path.stat().st_mtime_ns if vocab_path.exists() else 0)
-    segment = segment_with(vocabulary)
+    searcher = opened.searcher
+    segment = segment_with(opened.vocabulary)
 
     def clause(tokens: list[str]):
         if len(tokens) == 1:
@@ -119,14 +178,18 @@ def search(project: Project, query: str, *, audience: str = "public", limit: int
             terms += tokens
         rest = rest.replace(m.group(0), " ")
     for variant, group in project.synonyms.find(rest):
-        alternatives = [tokens for v in group if (tokens := query_tokens(v, segment))]
-        clauses.append(Or([clause(tokens) for tokens in alternatives]))
-        terms += [t for tokens in alternatives for t in tokens]
+        # The best-matching way of saying it counts, not their sum: an article is not
+        # more relevant for using five words for "frozen"; the caller's own word a bit more.
+        alternatives = [(tokens, 1.0 if normalise(v) == variant else SYNONYM_WEIGHT)
+                        for v in group if (tokens := query_tokens(v, segment))]
+        clauses.append(BestOf([clause(tokens).with_boost(weight) for tokens, weight in alternatives]))
+        terms += [t for tokens, _ in alternatives for t in tokens]
         rest = normalise(rest).replace(variant, " ", 1)
     # Characters the index has no word for come out one by one (合作方 → 合 作 方); as
     # separate terms each would match everywhere, so a run of them is one phrase.
     from kb.search.analysis import STOP_WORDS
     run: list[str] = []
+    words = []
     for token in [*query_tokens(rest, segment), ""]:
         if len(token) == 1 and _HAN_RUN.match(token) and token not in STOP_WORDS:
             run.append(token)
@@ -136,29 +199,36 @@ def search(project: Project, query: str, *, audience: str = "public", limit: int
             terms.append("".join(run))
             run = []
         if token and token not in STOP_WORDS:
-            clauses.append(clause([token]))
+            words.append(token)
             terms.append(token)
+    # A word in most articles (错误 in an error knowledge base) hardly moves the ranking
+    # but is the costliest to score: left out when other words of the query are found.
+    words = list(dict.fromkeys(words))
+    common = searcher.doc_count_all() * COMMON_SHARE
+    frequency = {w: max(searcher.doc_frequency(f, w) for f in FIELDS) for w in words}
+    if any(0 < n <= common for n in frequency.values()):
+        words = [w for w in words if frequency[w] <= common]
+    # An error code read off the screen (0x80070005, 550 5.7.501, AADSTS50076, 4c7) names
+    # the fault more precisely than any wording around it.
+    clauses += [clause([w]).with_boost(CODE_BOOST if _CODE.search(w) else 1.0) for w in words]
     terms = list(dict.fromkeys(terms))
 
     result = SearchResult(query, [], terms)
     if not clauses:
         return result
-    with ix.searcher() as searcher:
-        wanted = Or(clauses, scale=0.9)
-        restrict = Term("module", module) if module else None
-        for hit in searcher.search(wanted, limit=limit, filter=restrict):
-            stored = hit.fields()
-            symptoms = stored["symptoms"].split("\n")
-            result.hits.append(Hit(
-                id=stored["id"], title=stored["title"], url=project.site_url + f"kb/{stored['id']}/",
-                score=round(hit.score, 3), path=project.display(Path(stored["path"])), module=stored["module"],
-                symptoms=[s for s in symptoms if _contains_any(s, terms)],
-                snippet=snippet(stored["body"], terms),
-            ))
-        if not result.hits:
-            result.did_you_mean = _did_you_mean(searcher, terms)
-            result.nearest_symptoms = _nearest_symptoms(searcher, query)
-    ix.close()
+    restrict = Term("module", module) if module else None
+    for hit in searcher.search(Or(clauses), limit=limit, filter=restrict):
+        stored = hit.fields()
+        symptoms = stored["symptoms"].split("\n")
+        result.hits.append(Hit(
+            id=stored["id"], title=stored["title"], url=project.site_url + f"kb/{stored['id']}/",
+            score=round(hit.score, 3), path=project.display(Path(stored["path"])), module=stored["module"],
+            symptoms=[s for s in symptoms if _contains_any(s, terms)],
+            snippet=snippet(stored["body"], terms),
+        ))
+    if not result.hits:
+        result.did_you_mean = _did_you_mean(searcher, terms)
+        result.nearest_symptoms = opened.symptom_table.nearest(query)
     return result
 
 
@@ -200,10 +270,10 @@ def _did_you_mean(searcher, terms: list[str]) -> list[str]:
     index does not know."""
     suggestions = []
     for term in terms:
-        if _HAN_RUN.search(term) or searcher.doc_frequency("body", term):
+        if _HAN_RUN.search(term) or any(searcher.doc_frequency(f, term) for f in FIELDS):
             continue
-        for fieldname in ("symptoms", "title", "body"):
-            found = searcher.corrector(fieldname).suggest(term, limit=2)
+        for fieldname in FIELDS:
+            found = searcher.corrector(fieldname).suggest(term, limit=2, prefix=2)
             suggestions += [s for s in found if s not in suggestions]
             if found:
                 break
@@ -215,15 +285,29 @@ def _bigrams(text: str) -> set[str]:
     return {text[i:i + 2] for i in range(len(text) - 1)} or {text}
 
 
-def _nearest_symptoms(searcher, query: str, limit: int = 5) -> list[dict]:
-    """Symptoms that look most like the query (character bigrams), when nothing matched."""
-    wanted = _bigrams(query)
-    scored = []
-    for stored in searcher.all_stored_fields():
-        for symptom in stored["symptoms"].split("\n"):
-            grams = _bigrams(symptom)
-            score = len(wanted & grams) / len(wanted | grams)
-            if score > 0:
-                scored.append((score, symptom, stored["id"], stored["title"]))
-    scored.sort(key=lambda s: -s[0])
-    return [{"symptom": s, "id": i, "title": t, "similarity": round(score, 2)} for score, s, i, t in scored[:limit]]
+class SymptomTable:
+    """Every indexed article's symptoms (from the index's manifest) with an inverted
+    table of their character bigrams: the query is compared with only the symptoms that
+    share a bigram with it, not with all of them."""
+
+    def __init__(self, manifest: dict[str, dict]):
+        self.symptoms: list[tuple[str, str, str, frozenset]] = []
+        self.by_bigram: dict[str, list[int]] = {}
+        for entry in manifest.values():
+            for symptom in entry["symptoms"]:
+                grams = frozenset(_bigrams(symptom))
+                for gram in grams:
+                    self.by_bigram.setdefault(gram, []).append(len(self.symptoms))
+                self.symptoms.append((symptom, entry["id"], entry["title"], grams))
+
+    def nearest(self, query: str, limit: int = 5) -> list[dict]:
+        """Symptoms most like the query (Jaccard similarity of character bigrams)."""
+        wanted = _bigrams(query)
+        candidates = {i for gram in wanted for i in self.by_bigram.get(gram, ())}
+        scored = []
+        for i in candidates:
+            symptom, article_id, title, grams = self.symptoms[i]
+            scored.append((len(wanted & grams) / len(wanted | grams), i))
+        scored.sort(key=lambda s: (-s[0], s[1]))
+        return [{"symptom": self.symptoms[i][0], "id": self.symptoms[i][1], "title": self.symptoms[i][2],
+                 "similarity": round(score, 2)} for score, i in scored[:limit]]
