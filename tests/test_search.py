@@ -110,13 +110,15 @@ def test_incremental_update_equals_full_rebuild(tmp_path):
     shutil.copytree(articles, fresh / "kb_articles")
     update_index(Project.load(fresh), "public")
     # Same articles found, same top three. Scores are not bit-identical: whoosh keeps
-    # field lengths lossily (one byte a document) and re-encodes them when it merges
-    # segments, so BM25 scores of long articles drift by a few percent.
+    # field lengths lossily (one byte a document) and counts a deleted document in the
+    # statistics until its segment is merged, so BM25 scores drift by a few percent and
+    # two articles within that of each other may swap places.
     for query in ("ZQX-7788", "550 5.7.1", "视频会议 链接 打不开", "公文 发送 失败", "附件 太大"):
         incremental = [h.id for h in search(Project.load(root), query, limit=50).hits]
-        full = [h.id for h in search(Project.load(fresh), query, limit=50).hits]
+        full = {h.id: h.score for h in search(Project.load(fresh), query, limit=50).hits}
         assert set(incremental) == set(full), query
-        assert incremental[:3] == full[:3], query
+        for mine, theirs in zip(incremental[:3], list(full)[:3]):
+            assert mine == theirs or abs(full[mine] - full[theirs]) <= 0.03 * full[theirs], (query, incremental, full)
 
 
 def test_missing_and_corrupted_index_are_clear_errors(tmp_path):
@@ -176,3 +178,61 @@ def test_synonym_group_scores_each_article_by_its_own_words(tmp_path, best_of):
         alone = {hit["id"]: hit.score for hit in searcher.search(Or([Term("body", "崩溃"), Term("body", "附件")]))}
     correct = scores["0"] == pytest.approx(alone["0"])
     assert correct == (best_of == "kb"), (scores, alone)
+
+
+def test_incremental_run_parses_only_the_changed_files(tmp_path, monkeypatch):
+    import kb.articles
+    import kb.project
+
+    root = copy_sample(tmp_path / "p")
+    update_index(Project.load(root), "public")
+    parsed = []
+    real = kb.articles.parse_article
+    for module in (kb.articles, kb.project):  # counted, still parsed for real
+        monkeypatch.setattr(module, "parse_article", lambda path, display=None: parsed.append(path.name) or real(path, display))
+    assert update_index(Project.load(root), "public").documents == 32 and parsed == []
+    changed = next((root / "kb_articles").glob("mail/KB-0008-*.md"))
+    changed.write_text(changed.read_text(encoding="utf-8") + "\n另见网关 ZQX-7788 日志。\n", encoding="utf-8")
+    report = update_index(Project.load(root), "public")
+    assert parsed == [changed.name] and report.updated == ["KB-0008"] and not report.rebuilt
+    assert top(Project.load(root), "ZQX-7788") == ["KB-0008"]
+
+
+def test_a_searching_process_sees_each_update(tmp_path):
+    """The opened index is kept between queries of one process, but never past a change."""
+    root = copy_sample(tmp_path / "p")
+    project = Project.load(root)
+    update_index(project, "public")
+    assert top(project, "ZQX-7788") == []
+    changed = next((root / "kb_articles").glob("mail/KB-0008-*.md"))
+    changed.write_text(changed.read_text(encoding="utf-8") + "\n另见网关 ZQX-7788 日志。\n", encoding="utf-8")
+    update_index(Project.load(root), "public")
+    assert top(project, "ZQX-7788") == ["KB-0008"]
+    update_index(Project.load(root), "public", rebuild=True)  # swapped in as a new folder
+    changed.unlink()
+    update_index(Project.load(root), "public")
+    assert top(project, "ZQX-7788") == []
+
+
+def test_words_of_a_deleted_article_leave_the_query_vocabulary(tmp_path):
+    root = copy_sample(tmp_path / "p")
+    update_index(Project.load(root), "public")
+    vocabulary = root / "search_index" / "public" / "vocabulary.txt"
+    words = {line.split("\t")[0] for line in vocabulary.read_text(encoding="utf-8").splitlines()}
+    assert "视频会议" in words
+    for path in (root / "kb_articles").rglob("*.md"):
+        if "视频会议" in path.read_text(encoding="utf-8"):
+            path.unlink()
+    update_index(Project.load(root), "public")
+    words = {line.split("\t")[0] for line in vocabulary.read_text(encoding="utf-8").splitlines()}
+    assert "视频会议" not in words and "会议" in words
+
+
+def test_query_segmentation_prefers_common_words():
+    from kb.search.query import segment_with
+
+    segment = segment_with({"时候": 50, "报": 20, "时候报": 1, "登录": 80, "报错": 40, "错": 5})
+    assert segment("时候报") == ["时候", "报"]
+    assert segment("登录报错") == ["登录", "报错"]
+    assert segment("登录时候报错") == ["登录", "时候", "报错"]
+    assert segment("未知") == ["未", "知"]  # characters the index does not have stand alone

@@ -20,7 +20,8 @@ from kb.search.synonyms import normalise
 
 COMMON_SHARE = 0.5
 CODE_BOOST = 3.0
-SYNONYM_WEIGHT = 0.8  # of a synonym the caller did not say, against the one they did
+SYNONYM_WEIGHT = 0.8
+SUBWORD_WEIGHT = 0.5  # of the words inside a query word, against the word  # of a synonym the caller did not say, against the one they did
 _QUOTED = re.compile(r'"([^"]+)"|“([^”]+)”')
 # Letters or separators with digits, or five digits or more; not 365, 2016 or 500.
 _CODE = re.compile(r"^(?=.*\d)(?:.*[a-z.\- ].*|\d{5,})$")
@@ -210,7 +211,12 @@ def search(project: Project, query: str, *, audience: str = "public", limit: int
         words = [w for w in words if frequency[w] <= common]
     # An error code read off the screen (0x80070005, 550 5.7.501, AADSTS50076, 4c7) names
     # the fault more precisely than any wording around it.
-    clauses += [clause([w]).with_boost(CODE_BOOST if _CODE.search(w) else 1.0) for w in words]
+    for w in words:
+        whole = clause([w]).with_boost(CODE_BOOST if _CODE.search(w) else 1.0)
+        # The words inside a long one (会议室 → 会议): an article may say only those.
+        parts = [w[i:i + n] for n in (2, 3) for i in range(len(w) - n + 1)
+                 if n < len(w) and w[i:i + n] in opened.vocabulary] if _HAN_RUN.fullmatch(w) else []
+        clauses.append(BestOf([whole, Or([clause([part]) for part in parts]).with_boost(SUBWORD_WEIGHT)]) if parts else whole)
     terms = list(dict.fromkeys(terms))
 
     result = SearchResult(query, [], terms)
