@@ -9,7 +9,7 @@ from whoosh import index
 from whoosh.fields import ID, TEXT, Schema
 from whoosh.qparser import QueryParser
 
-from kb.search.analysis import KBTokenizer, analyzer, plain_text, tokenize
+from kb.search.analysis import KBTokenizer, analyzer, plain_text, tokenize, use_words
 
 
 def texts(text, **kwargs):
@@ -94,6 +94,7 @@ def test_stop_words_leave_no_gap():
 
 @pytest.fixture
 def searcher(tmp_path):
+    use_words(())  # jieba's own dictionary, whatever words an earlier test's project added
     schema = Schema(id=ID(stored=True, unique=True), body=TEXT(analyzer=analyzer()))
     ix = index.create_in(str(tmp_path), schema)
     writer = ix.writer()

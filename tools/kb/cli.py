@@ -305,11 +305,14 @@ AUTO_REINDEX_LIMIT = 20
 @json_option
 def search(query, project_dir, limit, module, audience, as_json):
     """按来电者描述的现象查找文章，给出可直接发送的链接。"""
-    from kb.search.index import IndexMissing, staleness, update_index
+    from kb.search.index import IndexMissing, index_dir, staleness, update_index
     from kb.search.query import search as run_search
     project = open_project(project_dir)
     try:
         changed = staleness(project, audience)
+        if index_dir(project, audience) in changed:  # a rebuild, too long to wait for on a call
+            raise click.ClickException(f"搜索索引需要重建（同义词或索引格式已变）。运行 kb index --project {project_dir}"
+                                       f"{'' if audience == 'public' else ' --audience internal'}")
         if changed and len(changed) <= AUTO_REINDEX_LIMIT:
             update_index(project, audience)
             click.echo(f"（{len(changed)} 个文章文件有变化，索引已自动更新）", err=True)

@@ -73,11 +73,12 @@ def tokenize(text: str, *, subwords: bool = False, segment: Callable[[str], Iter
 # --- tokenizer core -----------------------------------------------------------------
 
 _jieba = None
+_segmenter = None          # the jieba Tokenizer in use, with the project's words added
+_segmenter_words: frozenset[str] = frozenset()
 
 
 def _jieba_module():
-    """jieba, imported on first use (about 1 s with its dictionary) and silenced: it logs
-    the dictionary loading to stderr."""
+    """jieba, imported on first use and silenced: it logs the dictionary loading to stderr."""
     global _jieba
     if _jieba is None:
         import jieba
@@ -87,11 +88,36 @@ def _jieba_module():
     return _jieba
 
 
+def _han_words(words: Iterable[str]) -> frozenset[str]:
+    return frozenset(w for w in (unicodedata.normalize("NFKC", w).lower() for w in words)
+                     if len(w) > 1 and re.fullmatch(f"[{_HAN}]+", w))
+
+
+def use_words(words: Iterable[str]) -> None:
+    """Words jieba must keep whole when indexing, besides its dictionary: the project's
+    synonym variants, so that a query's 移动端 or 进不去 is one indexed word (found with one
+    term, not a phrase over 移动 + 端). jieba gets its own Tokenizer (about 0.7 s to load,
+    once per set of words) so the site build's jieba is left as it is."""
+    global _segmenter, _segmenter_words
+    wanted = _han_words(words)
+    if _segmenter is not None and wanted == _segmenter_words:
+        return
+    segmenter = _jieba_module().Tokenizer()
+    segmenter.initialize()
+    for word in sorted(wanted):
+        segmenter.add_word(word)
+    _segmenter, _segmenter_words = segmenter, wanted
+
+
+def _jieba_segmenter():
+    if _segmenter is None:
+        use_words(())
+    return _segmenter
+
+
 def dictionary_words() -> dict[str, int]:
-    """jieba's dictionary: word → frequency (0 for the prefixes it also holds)."""
-    jieba = _jieba_module()
-    jieba.dt.check_initialized()
-    return jieba.dt.FREQ
+    """The indexing segmenter's dictionary: word → frequency (0 for the prefixes it also holds)."""
+    return _jieba_segmenter().FREQ
 
 
 def _scan(text: str, subwords: bool, segment=None) -> Iterator[tuple[str, int, int, int]]:
@@ -112,13 +138,13 @@ def _scan(text: str, subwords: bool, segment=None) -> Iterator[tuple[str, int, i
         start, end = m.span()
         if kind == "han":
             # `segment` (the query side's vocabulary segmenter) spares loading jieba.
-            words = segment(m.group()) if segment else _jieba_module().cut(m.group(), HMM=True)
+            words = segment(m.group()) if segment else _jieba_segmenter().cut(m.group(), HMM=True)
             offset = start
             for word in words:
                 w_start, offset = offset, offset + len(word)
                 yield word, pos, orig(w_start, False), orig(offset, True)
                 if subwords and len(word) > 2:
-                    for sub, s in _han_subwords(word, _jieba_module().dt.FREQ):
+                    for sub, s in _han_subwords(word, _jieba_segmenter().FREQ):
                         yield sub, pos, orig(w_start + s, False), orig(w_start + s + len(sub), True)
                 pos += 1
             continue

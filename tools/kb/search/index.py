@@ -25,7 +25,7 @@ from kb.project import Project
 from kb.staging import remove_stale, staging_folder, swap_into_place
 
 # Bump when the schema or the analysis changes: a mismatching index is rebuilt in full.
-INDEX_VERSION = "2"
+INDEX_VERSION = "3"
 # The article's sections, stored one by one for display and indexed in two fields: the
 # short ones together in `head` with a boost each, the body alone (its length must not
 # dilute a title match). Two fields, not four: a query scans half the postings.
@@ -101,6 +101,14 @@ def schema():
     )
 
 
+def index_meta(project: Project, audience: str) -> dict:
+    """What an index is built with besides the articles; an index built otherwise is
+    rebuilt in full. The synonym variants are among jieba's words (kb.search.analysis.use_words)."""
+    words = sorted({v for group in project.synonyms.groups for v in group})
+    return {"version": INDEX_VERSION, "audience": audience,
+            "words": hashlib.sha1("\n".join(words).encode()).hexdigest()}
+
+
 def digest(article: Article, reported: list[str]) -> str:
     h = hashlib.sha1(INDEX_VERSION.encode())
     h.update(article.path.read_bytes())
@@ -137,14 +145,17 @@ def update_index(project: Project, audience: str = "public", *, rebuild: bool = 
     of those only the ones whose content changed are written."""
     import time
 
+    from kb.search.analysis import use_words
+
     started = time.perf_counter()
+    use_words(v for group in project.synonyms.groups for v in group)
     reported = reported or reported_symptoms(project)
     report = IndexReport(audience)
     target = index_dir(project, audience)
     with writer_lock(project):
         remove_stale(target)  # what a killed `kb index` left beside the index
         stamps = {str(p): stamp(p) for p in watched_files(project)}
-        previous = None if rebuild else _current_manifest(target)
+        previous = None if rebuild else _current_manifest(target, index_meta(project, audience))
         if previous is not None:
             try:
                 _incremental(project, audience, target, previous, stamps, reported, report, progress)
@@ -158,11 +169,11 @@ def update_index(project: Project, audience: str = "public", *, rebuild: bool = 
     return report
 
 
-def _current_manifest(target: Path) -> dict | None:
+def _current_manifest(target: Path, meta: dict) -> dict | None:
     """What the index holds ({"stamps": {path: stamp}, "articles": {path: entry}}) when it
-    is of this version and complete; None to rebuild it."""
+    was built as `meta` says and is complete; None to rebuild it."""
     try:
-        if json.loads((target / "kb-index.json").read_text())["version"] != INDEX_VERSION:
+        if json.loads((target / "kb-index.json").read_text()) != meta:
             return None
         return {
             "stamps": json.loads((target / "stamps.json").read_text(encoding="utf-8")),
@@ -216,7 +227,7 @@ def _full_build(project, audience, stamps, reported, report, progress) -> None:
                 progress(i, len(articles))
         writer.commit()
         ix.close()
-        (staging / "kb-index.json").write_text(json.dumps({"version": INDEX_VERSION, "audience": audience}))
+        (staging / "kb-index.json").write_text(json.dumps(index_meta(project, audience)))
         # Complete before the swap: a `kb search` right after it needs the stamps and
         # the vocabulary (without it, Chinese queries are cut into single characters).
         _write_sidecars(staging, stamps, entries)
@@ -300,17 +311,16 @@ def _live_chinese_words(reader) -> dict[str, int]:
     instead of 视频 + 会议 once the only article with 视频会议 is gone)."""
     words: dict[str, int] = {}
     for leaf, _ in reader.leaf_readers():
-        check = leaf.has_deletions()
+        deleted = leaf.doc_count_all() - leaf.doc_count()
         in_leaf: dict[str, int] = {}
         for fieldname in FIELDS:
             for term in leaf.lexicon(fieldname):
                 word = term.decode("utf-8") if isinstance(term, bytes) else term
                 if not any("\u4e00" <= ch <= "\u9fff" for ch in word):
                     continue
-                if check:
+                count = leaf.doc_frequency(fieldname, term)  # deleted documents included
+                if count <= deleted:  # only then can every document with it be deleted
                     count = sum(1 for n in leaf.postings(fieldname, term).all_ids() if not leaf.is_deleted(n))
-                else:
-                    count = leaf.doc_frequency(fieldname, term)
                 in_leaf[word] = max(in_leaf.get(word, 0), count)  # articles with it in either field, about
         for word, count in in_leaf.items():
             if count:
@@ -340,8 +350,8 @@ def staleness(project: Project, audience: str) -> list[Path]:
     except (OSError, ValueError):
         raise IndexMissing(f"{project.display(target)}: 还没有{ '公开' if audience == 'public' else '内部'}搜索索引"
                            f"（运行 kb index --project {project.root}{'' if audience == 'public' else ' --audience internal'}）") from None
-    if meta.get("version") != INDEX_VERSION:
-        return [target]
+    if meta != index_meta(project, audience):
+        return [target]  # another version, or the synonyms changed: rebuilt in full
     changed = []
     seen = set()
     for path in watched_files(project):

@@ -165,10 +165,23 @@ def search(project: Project, query: str, *, audience: str = "public", limit: int
     searcher = opened.searcher
     segment = segment_with(opened.vocabulary)
 
+    vocabulary = opened.vocabulary
+
+    def word(w: str):
+        return Or([Term(f, w) for f in FIELDS])
+
     def clause(tokens: list[str]):
+        """A word, or a phrase. A long Chinese word also finds articles with only the words
+        inside it (会议室 → 会议), for less; a phrase also finds itself indexed as one word
+        (发送 失败 → 发送失败, a synonym variant jieba was told to keep whole)."""
         if len(tokens) == 1:
-            return Or([Term(f, tokens[0]) for f in FIELDS])
-        return Or([Phrase(f, tokens) for f in FIELDS])
+            w = tokens[0]
+            parts = [w[i:i + n] for n in (2, 3) for i in range(len(w) - n + 1)
+                     if n < len(w) and w[i:i + n] in vocabulary] if _HAN_RUN.fullmatch(w) else []
+            return BestOf([word(w), Or([word(part) for part in parts]).with_boost(SUBWORD_WEIGHT)]) if parts else word(w)
+        phrase = Or([Phrase(f, tokens) for f in FIELDS])
+        joined = "".join(tokens)
+        return BestOf([phrase, word(joined)]) if joined in vocabulary else phrase
 
     clauses, terms = [], []
     rest = query
@@ -209,14 +222,10 @@ def search(project: Project, query: str, *, audience: str = "public", limit: int
     frequency = {w: max(searcher.doc_frequency(f, w) for f in FIELDS) for w in words}
     if any(0 < n <= common for n in frequency.values()):
         words = [w for w in words if frequency[w] <= common]
+
     # An error code read off the screen (0x80070005, 550 5.7.501, AADSTS50076, 4c7) names
     # the fault more precisely than any wording around it.
-    for w in words:
-        whole = clause([w]).with_boost(CODE_BOOST if _CODE.search(w) else 1.0)
-        # The words inside a long one (会议室 → 会议): an article may say only those.
-        parts = [w[i:i + n] for n in (2, 3) for i in range(len(w) - n + 1)
-                 if n < len(w) and w[i:i + n] in opened.vocabulary] if _HAN_RUN.fullmatch(w) else []
-        clauses.append(BestOf([whole, Or([clause([part]) for part in parts]).with_boost(SUBWORD_WEIGHT)]) if parts else whole)
+    clauses += [clause([w]).with_boost(CODE_BOOST if _CODE.search(w) else 1.0) for w in words]
     terms = list(dict.fromkeys(terms))
 
     result = SearchResult(query, [], terms)
@@ -309,7 +318,11 @@ class SymptomTable:
     def nearest(self, query: str, limit: int = 5) -> list[dict]:
         """Symptoms most like the query (Jaccard similarity of character bigrams)."""
         wanted = _bigrams(query)
-        candidates = {i for gram in wanted for i in self.by_bigram.get(gram, ())}
+        # Candidates share a bigram with the query; a bigram in most symptoms (0x, 失败)
+        # would make nearly every symptom a candidate, so the rarer ones pick them.
+        lists = sorted((self.by_bigram.get(gram, ()) for gram in wanted), key=len)
+        rare = [found for found in lists if found and len(found) <= len(self.symptoms) * 0.05] or lists
+        candidates = {i for found in rare for i in found}
         scored = []
         for i in candidates:
             symptom, article_id, title, grams = self.symptoms[i]
