@@ -191,14 +191,18 @@ def search(project: Project, query: str, *, audience: str = "public", limit: int
             clauses.append(clause(tokens))
             terms += tokens
         rest = rest.replace(m.group(0), " ")
+    groups_seen = set()
     for variant, group in project.synonyms.find(rest):
+        rest = normalise(rest).replace(variant, " ", 1)
+        if group in groups_seen:  # 卡住…不动了: one thing said twice counts once
+            continue
+        groups_seen.add(group)
         # The best-matching way of saying it counts, not their sum: an article is not
         # more relevant for using five words for "frozen"; the caller's own word a bit more.
         alternatives = [(tokens, 1.0 if normalise(v) == variant else SYNONYM_WEIGHT)
                         for v in group if (tokens := query_tokens(v, segment))]
         clauses.append(BestOf([clause(tokens).with_boost(weight) for tokens, weight in alternatives]))
         terms += [t for tokens, _ in alternatives for t in tokens]
-        rest = normalise(rest).replace(variant, " ", 1)
     # Characters the index has no word for come out one by one (合作方 → 合 作 方); as
     # separate terms each would match everywhere, so a run of them is one phrase.
     from kb.search.analysis import STOP_WORDS
