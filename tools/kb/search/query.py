@@ -122,6 +122,12 @@ class _OpenIndex:
         self.vocabulary = _vocabulary(str(vocab_path), vocab_path.stat().st_mtime_ns if vocab_path.exists() else 0)
 
     @cached_property
+    def segment(self):
+        """The query segmenter over this index's words (its word costs take a while to
+        compute at 10,000 articles, so once per opened index)."""
+        return segment_with(self.vocabulary)
+
+    @cached_property
     def symptom_table(self) -> SymptomTable:
         """Loaded on the first query that finds nothing."""
         import json
@@ -162,10 +168,7 @@ def search(project: Project, query: str, *, audience: str = "public", limit: int
     except Exception as err:  # whoosh raises many kinds for a damaged index; all mean "rebuild"
         _opened.pop(str(target), None)
         raise IndexMissing(f"{project.display(target)}: 搜索索引已损坏（{type(err).__name__}）；运行 {fix} --rebuild") from None
-    searcher = opened.searcher
-    segment = segment_with(opened.vocabulary)
-
-    vocabulary = opened.vocabulary
+    searcher, segment, vocabulary = opened.searcher, opened.segment, opened.vocabulary
 
     def word(w: str):
         return Or([Term(f, w) for f in FIELDS])
