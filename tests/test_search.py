@@ -240,3 +240,28 @@ def test_query_segmentation_prefers_common_words():
     assert segment("登录报错") == ["登录", "报错"]
     assert segment("登录时候报错") == ["登录", "时候", "报错"]
     assert segment("未知") == ["未", "知"]  # characters the index does not have stand alone
+
+
+def test_changed_synonyms_ask_for_a_rebuild(tmp_path):
+    """Synonym variants are indexed as whole words, so a new variant needs a new index;
+    `kb search` says so instead of rebuilding while the caller waits."""
+    root = copy_sample(tmp_path / "p")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["index", "--project", str(root), "--quiet"]).exit_code == 0
+    synonyms = root / "docs" / "_data" / "synonyms.yml"
+    synonyms.write_text(synonyms.read_text(encoding="utf-8") + "  - [网关超时, 网关响应超时]\n", encoding="utf-8")
+    stale = runner.invoke(cli, ["search", "公文", "--project", str(root)])
+    assert stale.exit_code == 1 and "需要重建" in stale.output and f"kb index --project {root}" in stale.output
+    report = runner.invoke(cli, ["index", "--project", str(root), "--json"])
+    assert report.exit_code == 0 and json.loads(report.stdout)["rebuilt"] is True
+    assert runner.invoke(cli, ["search", "公文", "--project", str(root)]).exit_code == 0
+
+
+def test_many_changed_articles_ask_for_kb_index(tmp_path):
+    root = copy_sample(tmp_path / "p")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["index", "--project", str(root), "--quiet"]).exit_code == 0
+    for path in sorted((root / "kb_articles").rglob("KB-*.md"))[:21]:
+        path.write_text(path.read_text(encoding="utf-8") + "\n补充说明。\n", encoding="utf-8")
+    stale = runner.invoke(cli, ["search", "公文", "--project", str(root)])
+    assert stale.exit_code == 1 and "搜索索引已过期：21 个文章文件有变化" in stale.output, stale.output

@@ -322,6 +322,8 @@ def search(query, project_dir, limit, module, audience, as_json):
         result = run_search(project, " ".join(query), audience=audience, limit=limit, module=module)
     except IndexMissing as err:
         raise click.ClickException(str(err)) from None
+    except click.ClickException:
+        raise  # "stale, run kb index": not a damaged index
     except Exception as err:  # whoosh raises EOFError, struct.error, zlib.error... for a damaged index
         if _debug:
             raise
