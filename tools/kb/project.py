@@ -166,12 +166,14 @@ class Project:
         return next((m for m in self.modules if m.name == name), None)
 
     def article_paths(self) -> list[Path]:
-        if not self.articles_dir.is_dir():
-            return []
-        return sorted(
-            p for p in self.articles_dir.rglob("*.md")
-            if p.name != "README.md" and not any(part.startswith(("_", ".")) for part in p.relative_to(self.articles_dir).parts)
-        )
+        """Every *.md under the articles folder but README.md and what starts with _ or .
+        (os.walk, not rglob: `kb search` lists them on every call, 10,000 files included)."""
+        found = []
+        for folder, subfolders, files in os.walk(self.articles_dir):
+            subfolders[:] = [d for d in subfolders if not d.startswith(("_", "."))]
+            found += [Path(folder, name) for name in files
+                      if name.endswith(".md") and name != "README.md" and not name.startswith(("_", "."))]
+        return sorted(found)
 
     @cached_property
     def _parsed(self) -> tuple[list[Article], list[Problem]]:
