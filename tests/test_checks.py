@@ -135,3 +135,15 @@ def test_missing_project_is_a_clear_error(tmp_path):
     result = CliRunner().invoke(cli, ["check", "--project", str(tmp_path)])
     assert result.exit_code == 1
     assert "找不到 mkdocs.yml" in result.output and "Traceback" not in result.output
+
+
+def test_line_numbers_count_only_real_line_breaks(tmp_path):
+    """U+2028, form feeds and \\x85 inside a line (pasted from Word or a web page) are not
+    line breaks for editors or Markdown, so they must not shift the reported line."""
+    root = tmp_path / "p"
+    init_project(root)
+    text = article("KB-0001", solution="第一步\u2028接着\x0c再\x85然后。\n\n见 [另一篇](KB-0404)。")
+    (root / "kb_articles" / "a.md").write_text(text, encoding="utf-8")
+    line = text.split("\n").index("见 [另一篇](KB-0404)。") + 1
+    problems = check_project(Project.load(root))
+    assert [(p.line, p.message) for p in problems] == [(line, "链接 KB-0404 指向不存在的文章")]

@@ -135,6 +135,17 @@ class Article:
         }
 
 
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def text_lines(text: str, keepends: bool = False) -> list[str]:
+    """The lines of `text` as editors and Markdown count them (at \\n, \\r\\n or \\r).
+    str.splitlines also breaks at U+2028, form feeds, \\x1c-\\x1e and \\x85, which would
+    shift every later line number a problem names."""
+    lines = _LINE.findall(text)
+    return lines if keepends else [line.rstrip("\r\n") for line in lines]
+
+
 def read_text(path: Path, display: str) -> tuple[str | None, list[Problem]]:
     """Read a UTF-8 file (BOM tolerated); a decoding error names the line it is on."""
     try:
@@ -150,7 +161,7 @@ def read_text(path: Path, display: str) -> tuple[str | None, list[Problem]]:
 
 def parse_front_matter(text: str, display: str) -> tuple[FrontMatter | None, list[Problem]]:
     """Split `---` front matter from the body and load it as YAML, keeping key line numbers."""
-    lines = text.splitlines(keepends=True)
+    lines = text_lines(text, keepends=True)
     if not lines or lines[0].strip() != "---":
         return FrontMatter({}, {}, text, 1), []
     end = next((i for i in range(1, len(lines)) if lines[i].rstrip() in ("---", "...")), None)
@@ -211,7 +222,7 @@ def _read_front_matter(path: Path, display: str) -> tuple[FrontMatter | None, li
 def find_sections(body: str, first_line: int) -> list[Section]:
     """Level-2 headings of a Markdown body, ignoring fenced code blocks."""
     sections, in_fence = [], False
-    for offset, line in enumerate(body.splitlines()):
+    for offset, line in enumerate(text_lines(body)):
         if _FENCE.match(line):
             in_fence = not in_fence
         elif not in_fence and (title := _h2_title(line)) is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kb.articles import Article, parse_page
+from kb.articles import Article, parse_page, text_lines
 from kb.links import find_article_links
 from kb.problems import Problem
 from kb.project import Project
@@ -102,7 +102,7 @@ def _page_problems(project: Project, table: dict[str, Article], by_path: dict[Pa
         if fm is None:
             continue
         display = project.display(path)
-        for offset, line in enumerate(fm.body.splitlines()):
+        for offset, line in enumerate(text_lines(fm.body)):
             for m in MARKER_PATTERN.finditer(line):
                 if m.group(1) not in MARKERS:
                     problems.append(Problem(display, fm.body_line + offset, f"未知的占位标记 kb:{m.group(1)}",

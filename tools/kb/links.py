@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from kb.articles import text_lines
+
 # [text](target "title") but not ![image](...)
 # Brackets are kept out of text and target so a line of unclosed "[](x" is scanned once,
 # not once per bracket.
@@ -27,7 +29,7 @@ class ArticleLink:
 
 def find_article_links(body: str, first_line: int, source: Path) -> Iterator[ArticleLink]:
     """Every link in `body` that points at an article by id or at a local .md file."""
-    for offset, line in enumerate(body.splitlines()):
+    for offset, line in enumerate(text_lines(body)):
         for m in _LINK.finditer(line):
             target = m.group("target")
             if (idm := _ID_TARGET.match(target)):
