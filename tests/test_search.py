@@ -86,6 +86,10 @@ def test_hit_details(indexed):
     assert hit.path.endswith(".md") and hit.score > 0
     assert any("ORA-12541" in s for s in hit.symptoms)
     assert "【" in hit.snippet
+    # A number is matched as a whole: 500 is not highlighted inside DOC-5001.
+    hit = search(indexed, "公文发不出去 提示500").hits[0]
+    assert hit.id == "KB-0001" and "【500】" in hit.snippet and "【500】1" not in hit.snippet
+    assert not any("DOC-5001" in s and "500 " not in s for s in hit.symptoms)
 
 
 def test_no_result_gives_suggestions(indexed):

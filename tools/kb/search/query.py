@@ -254,16 +254,24 @@ def search(project: Project, query: str, *, audience: str = "public", limit: int
     return result
 
 
+def _term_pattern(term: str) -> re.Pattern:
+    """Where `term` occurs in lower-cased text; a code or word in Latin letters and digits
+    only as a whole (500 is not in DOC-5001), Chinese anywhere (there are no spaces)."""
+    before = r"(?<![0-9a-z])" if term[:1].isascii() and term[:1].isalnum() else ""
+    after = r"(?![0-9a-z])" if term[-1:].isascii() and term[-1:].isalnum() else ""
+    return re.compile(before + re.escape(term) + after)
+
+
 def _contains_any(text: str, terms: list[str]) -> bool:
     low = normalise(text)
-    return any(t in low for t in terms if len(t) > 1 or _HAN_RUN.match(t))
+    return any(_term_pattern(t).search(low) for t in terms if len(t) > 1 or _HAN_RUN.match(t))
 
 
 def snippet(text: str, terms: list[str], width: int = SNIPPET_WIDTH) -> str:
     """The window of `text` with the most query words, each marked 【like this】."""
     low = normalise(text)
     spans = sorted((m.start(), m.end()) for t in terms if len(t) > 1
-                   for m in re.finditer(re.escape(t), low))
+                   for m in _term_pattern(t).finditer(low))
     if not spans:
         return text[:width] + ("…" if len(text) > width else "")
     # Sliding window over the sorted matches: linear, however many matches one article has.
