@@ -73,8 +73,9 @@ def tokenize(text: str, *, subwords: bool = False, segment: Callable[[str], Iter
 # --- tokenizer core -----------------------------------------------------------------
 
 _jieba = None
-_segmenter = None          # the jieba Tokenizer in use, with the project's words added
+_segmenter = None          # the jieba Tokenizer in use, with `_segmenter_words` added
 _segmenter_words: frozenset[str] = frozenset()
+_wanted_words: frozenset[str] = frozenset()
 
 
 def _jieba_module():
@@ -88,30 +89,25 @@ def _jieba_module():
     return _jieba
 
 
-def _han_words(words: Iterable[str]) -> frozenset[str]:
-    return frozenset(w for w in (unicodedata.normalize("NFKC", w).lower() for w in words)
-                     if len(w) > 1 and re.fullmatch(f"[{_HAN}]+", w))
-
-
 def use_words(words: Iterable[str]) -> None:
     """Words jieba must keep whole when indexing, besides its dictionary: the project's
     synonym variants, so that a query's 移动端 or 进不去 is one indexed word (found with one
     term, not a phrase over 移动 + 端). jieba gets its own Tokenizer (about 0.7 s to load,
-    once per set of words) so the site build's jieba is left as it is."""
-    global _segmenter, _segmenter_words
-    wanted = _han_words(words)
-    if _segmenter is not None and wanted == _segmenter_words:
-        return
-    segmenter = _jieba_module().Tokenizer()
-    segmenter.initialize()
-    for word in sorted(wanted):
-        segmenter.add_word(word)
-    _segmenter, _segmenter_words = segmenter, wanted
+    on the first text to segment after the words changed), so the site build's jieba is
+    left as it is."""
+    global _wanted_words
+    _wanted_words = frozenset(w for w in (unicodedata.normalize("NFKC", w).lower() for w in words)
+                              if len(w) > 1 and re.fullmatch(f"[{_HAN}]+", w))
 
 
 def _jieba_segmenter():
-    if _segmenter is None:
-        use_words(())
+    global _segmenter, _segmenter_words
+    if _segmenter is None or _segmenter_words != _wanted_words:
+        segmenter = _jieba_module().Tokenizer()
+        segmenter.initialize()
+        for word in sorted(_wanted_words):
+            segmenter.add_word(word)
+        _segmenter, _segmenter_words = segmenter, _wanted_words
     return _segmenter
 
 

@@ -175,6 +175,7 @@ def _current_manifest(target: Path, meta: dict) -> dict | None:
     try:
         if json.loads((target / "kb-index.json").read_text()) != meta:
             return None
+        (target / "vocabulary.txt").read_text(encoding="utf-8")  # damaged: rebuilt with the rest
         return {
             "stamps": json.loads((target / "stamps.json").read_text(encoding="utf-8")),
             "articles": json.loads((target / MANIFEST).read_text(encoding="utf-8")),
@@ -248,6 +249,7 @@ def _incremental(project, audience, target, previous, stamps, reported, report, 
     gone = [p for p in entries if p not in stamps]
 
     ix = windex.open_dir(str(target))
+    ix.reader().close()  # opens every segment: a missing or truncated one raises, and is rebuilt
     writer = None
 
     def write():
@@ -259,6 +261,8 @@ def _incremental(project, audience, target, previous, stamps, reported, report, 
         for path in gone:
             write().delete_by_term("id", entries.pop(path)["id"])
         for i, path in enumerate(examine, 1):
+            if progress:
+                progress(i, len(examine))
             article, _ = parse_article(Path(path), project.display(Path(path)))
             before = entries.get(path)
             if article is None or not article.in_build(audience) or article.status == "archived":
@@ -275,9 +279,8 @@ def _incremental(project, audience, target, previous, stamps, reported, report, 
             write().update_document(**_document(article, symptoms))
             entries[path] = _entry(article, value)
             (report.updated if before else report.added).append(article.id)
-            if progress:
-                progress(i, len(examine))
         report.deleted += [previous["articles"][p]["id"] for p in gone]
+        changed = writer is not None
         if writer:
             writer.commit()
             writer = None
@@ -286,14 +289,16 @@ def _incremental(project, audience, target, previous, stamps, reported, report, 
             writer.cancel()
         ix.close()
     report.unchanged = len(entries) - len(report.added) - len(report.updated)
-    _write_sidecars(target, stamps, entries)
+    _write_sidecars(target, stamps, entries, vocabulary=changed)
 
 
-def _write_sidecars(target: Path, stamps: dict[str, str], entries: dict[str, dict]) -> None:
+def _write_sidecars(target: Path, stamps: dict[str, str], entries: dict[str, dict], vocabulary: bool = True) -> None:
     # Every article file, not only the indexed ones: a draft turned validated must
     # make the public index stale too.
     _atomic_write(target / "stamps.json", json.dumps(stamps, ensure_ascii=False))
     _atomic_write(target / MANIFEST, json.dumps(entries, ensure_ascii=False))
+    if not vocabulary:  # the index did not change
+        return
     from whoosh import index as windex
 
     ix = windex.open_dir(str(target))
