@@ -238,10 +238,11 @@ class KBTokenizer(Tokenizer):
 
     `section_boosts[i]` is the boost of the tokens of the i-th SECTION_BREAK-separated
     section (whoosh adds boosts up into a posting's weight, which BM25 takes as the term
-    frequency): one field weighted like several costs a quarter of the postings to scan.
+    frequency): one field weighted like several has fewer postings to scan than one
+    field each.
 
-    Holds no state beyond the boosts, so it pickles into a whoosh schema; jieba is the
-    module-level one."""
+    Holds no state beyond the boosts, so it pickles into a whoosh schema; the jieba
+    segmenter is the module-level one (see use_words)."""
 
     def __init__(self, section_boosts: tuple[float, ...] = ()):
         self.section_boosts = tuple(section_boosts)

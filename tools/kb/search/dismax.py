@@ -2,9 +2,9 @@
 group's alternatives, not their sum.
 
 whoosh3 3.54's DisjunctionMaxMatcher.score() takes the max of both sub-matchers' scores
-even when one of them is on another document, so an article got the score of its
-neighbour in the index (KB-0008 scored exactly as KB-0009 for 附件 太大, with no 太大
-in it). This matcher compares the documents first; the query only swaps the matcher in.
+even when one of them is on another document, so an article could get the score of its
+neighbour in the index (in the sample, KB-0008 got KB-0009's 8.75 for 附件 太大 instead of
+its own 2.15). This matcher compares the documents first; the query only swaps it in.
 """
 
 from __future__ import annotations

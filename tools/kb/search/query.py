@@ -19,9 +19,9 @@ from kb.search.index import FIELDS, MANIFEST, IndexMissing, index_dir
 from kb.search.synonyms import normalise
 
 COMMON_SHARE = 0.5
-CODE_BOOST = 3.0
-SYNONYM_WEIGHT = 0.8
-SUBWORD_WEIGHT = 0.5  # of the words inside a query word, against the word  # of a synonym the caller did not say, against the one they did
+CODE_BOOST = 3.0      # of an error code, against a word
+SYNONYM_WEIGHT = 0.8  # of a synonym the caller did not say, against the one they did
+SUBWORD_WEIGHT = 0.5  # of the words inside a query word, against the word
 _QUOTED = re.compile(r'"([^"]+)"|“([^”]+)”')
 # Letters or separators with digits, or five digits or more; not 365, 2016 or 500.
 _CODE = re.compile(r"^(?=.*\d)(?:.*[a-z.\- ].*|\d{5,})$")
