@@ -143,8 +143,10 @@ _opened: dict[str, _OpenIndex] = {}
 
 
 def _open(target: Path) -> _OpenIndex:
-    st = target.stat()
-    key = (st.st_ino, st.st_mtime_ns)
+    # Every `kb index` run replaces stamps.json (a new inode) and a rebuild the folder:
+    # unlike an mtime, neither can look unchanged after two quick updates.
+    folder, stamps = target.stat(), (target / "stamps.json").stat()
+    key = (folder.st_ino, folder.st_mtime_ns, stamps.st_ino, stamps.st_mtime_ns)
     opened = _opened.get(str(target))
     if opened is None or opened.key != key:
         if opened is not None:
