@@ -65,10 +65,14 @@ class IndexReport:
 
 def reported_symptoms(project: Project) -> Callable[[Article], list[str]]:
     """The symptoms callers reported for each article, from `kb link`'s data file."""
+    from functools import cache
+
     from kb.tickets.linking import article_symptoms, load_links
 
-    table = article_symptoms(load_links(project))
-    return lambda article: [s.phrase for s in table.get(article.id, [])]
+    # Read on the first article asked about: an incremental run that parses no article
+    # (most `kb search` refreshes) never loads the links file, 24 MB at 100,000 tickets.
+    table = cache(lambda: article_symptoms(load_links(project)))
+    return lambda article: [s.phrase for s in table().get(article.id, [])]
 
 
 def watched_files(project: Project) -> list[Path]:
@@ -81,9 +85,13 @@ def index_dir(project: Project, audience: str) -> Path:
     return project.search_index_dir / audience
 
 
-def searchable(project: Project, audience: str) -> list[Article]:
+def is_searchable(article: Article, audience: str) -> bool:
     """What the search finds: the audience's articles less the archived (as on the site)."""
-    return [a for a in project.articles_for(audience) if a.status != "archived"]
+    return article.in_build(audience) and article.status != "archived"
+
+
+def searchable(project: Project, audience: str) -> list[Article]:
+    return [a for a in project.articles if is_searchable(a, audience)]
 
 
 def schema():
@@ -104,7 +112,7 @@ def schema():
 def index_meta(project: Project, audience: str) -> dict:
     """What an index is built with besides the articles; an index built otherwise is
     rebuilt in full. The synonym variants are among jieba's words (kb.search.analysis.use_words)."""
-    words = sorted({v for group in project.synonyms.groups for v in group})
+    words = sorted(project.synonyms.variants)
     return {"version": INDEX_VERSION, "audience": audience,
             "words": hashlib.sha1("\n".join(words).encode()).hexdigest()}
 
@@ -148,7 +156,7 @@ def update_index(project: Project, audience: str = "public", *, rebuild: bool = 
     from kb.search.analysis import use_words
 
     started = time.perf_counter()
-    use_words(v for group in project.synonyms.groups for v in group)
+    use_words(project.synonyms.variants)
     reported = reported or reported_symptoms(project)
     report = IndexReport(audience)
     target = index_dir(project, audience)
@@ -265,7 +273,7 @@ def _incremental(project, audience, target, previous, stamps, reported, report, 
                 progress(i, len(examine))
             article, _ = parse_article(Path(path), project.display(Path(path)))
             before = entries.get(path)
-            if article is None or not article.in_build(audience) or article.status == "archived":
+            if article is None or not is_searchable(article, audience):
                 if before:
                     write().delete_by_term("id", entries.pop(path)["id"])
                     report.deleted.append(before["id"])

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from dataclasses import asdict, dataclass, field
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
 
 from kb.project import Project
@@ -56,11 +56,10 @@ class SearchResult:
         return asdict(self)
 
 
-@lru_cache(maxsize=4)
-def _vocabulary(path: str, mtime_ns: int) -> dict[str, int]:
+def _vocabulary(path: Path) -> dict[str, int]:
     """word → number of articles, from the index's vocabulary.txt (word TAB count)."""
     try:
-        lines = Path(path).read_text(encoding="utf-8").split("\n")
+        lines = path.read_text(encoding="utf-8").split("\n")
     except OSError:
         return {}
     vocabulary = {}
@@ -118,8 +117,7 @@ class _OpenIndex:
         self.target, self.key = target, key
         self.index = windex.open_dir(str(target))
         self.searcher = self.index.searcher()
-        vocab_path = target / "vocabulary.txt"
-        self.vocabulary = _vocabulary(str(vocab_path), vocab_path.stat().st_mtime_ns if vocab_path.exists() else 0)
+        self.vocabulary = _vocabulary(target / "vocabulary.txt")
 
     @cached_property
     def segment(self):

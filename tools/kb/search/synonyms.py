@@ -28,6 +28,10 @@ class Synonyms:
         table = {normalise(v): group for group in self.groups for v in group}
         object.__setattr__(self, "_table", dict(sorted(table.items(), key=lambda kv: -len(kv[0]))))
 
+    @property
+    def variants(self) -> set[str]:
+        return {v for group in self.groups for v in group}
+
     def find(self, query: str) -> list[tuple[str, tuple[str, ...]]]:
         """Non-overlapping (variant, group) occurrences in the query, left to right."""
         text, found, i = normalise(query), [], 0
