@@ -1,3 +1,5 @@
+import csv
+import io
 import shutil
 import time
 from pathlib import Path
@@ -11,6 +13,16 @@ ROOT = Path(__file__).resolve().parents[1]
 # Browser tests save screenshots here (git-ignored); the folder is printed after the run.
 SCREENSHOTS = ROOT / "tests" / "artifacts" / "screenshots"
 _STARTED = pytest.StashKey[float]()
+
+
+def write_csv_export(path: Path, header: list[str], rows: list[list[str]], encoding: str) -> Path:
+    """A helpdesk export as such tools write it: CSV with CRLF line ends, in `encoding`."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    path.write_bytes(buffer.getvalue().encode(encoding))
+    return path
 
 
 def copy_sample(dest: Path) -> Path:

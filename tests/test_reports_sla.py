@@ -1,14 +1,12 @@
 """月度服务报告: the commitments measured against exports, with hand-computed expectations."""
 
-import csv
-import io
 import json
 import re
 
 import markdown
 import pytest
 
-from conftest import ROOT, copy_sample
+from conftest import ROOT, copy_sample, write_csv_export
 from kb.build import build_site
 from kb.project import Project
 from kb.reports.sla import SlaError, percentile, sla_report
@@ -34,12 +32,7 @@ ROWS = [
 
 
 def write_export(path, rows=ROWS, encoding="gbk"):
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(HEADER)
-    writer.writerows(rows)
-    path.write_bytes(buffer.getvalue().encode(encoding))
-    return path
+    return write_csv_export(path, HEADER, rows, encoding)
 
 
 @pytest.fixture

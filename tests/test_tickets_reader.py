@@ -1,12 +1,11 @@
 """Reading helpdesk exports: encodings, formats, column names, bad rows, speed smoke."""
 
-import csv
 import datetime as dt
-import io
 import json
 
 import pytest
 
+from conftest import write_csv_export
 from kb.tickets import TicketFileError, read_tickets
 from kb.tickets.dates import parse_datetime
 from kb.tickets.sample import write_sample
@@ -21,12 +20,7 @@ ROWS = [
 
 
 def write_csv(path, rows, encoding="utf-8", header=HEADER):
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    path.write_bytes(buffer.getvalue().encode(encoding))
-    return path
+    return write_csv_export(path, header, rows, encoding)
 
 
 @pytest.mark.parametrize("encoding, detected", [

@@ -20,6 +20,12 @@ class Hotline:
     when: str
 
 
+def limit_text(limit_hours: float, inclusive: bool) -> str:
+    """A promised limit as the service plan words it: "< 1 小时", "≤ 4 小时"."""
+    hours = int(limit_hours) if float(limit_hours).is_integer() else limit_hours
+    return f"{'≤' if inclusive else '<'} {hours} 小时"
+
+
 @dataclass(frozen=True)
 class Target:
     """A time limit promised for one kind of event (key: response, fix, onsite, ...)."""
@@ -32,8 +38,7 @@ class Target:
 
     @property
     def limit_text(self) -> str:
-        hours = int(self.limit_hours) if float(self.limit_hours).is_integer() else self.limit_hours
-        return f"{'≤' if self.inclusive else '<'} {hours} 小时"
+        return limit_text(self.limit_hours, self.inclusive)
 
 
 @dataclass(frozen=True)

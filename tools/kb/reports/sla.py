@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from kb.commitments import Target
+from kb.commitments import Target, limit_text
 from kb.project import Project
 from kb.reports import charts
 from kb.reports.text import md_escape, md_table, text_table
@@ -79,8 +79,7 @@ class Breach:
 
     @property
     def limit_text(self) -> str:
-        hours = int(self.limit_hours) if float(self.limit_hours).is_integer() else self.limit_hours
-        return f"{'≤' if self.inclusive else '<'} {hours} 小时"
+        return limit_text(self.limit_hours, self.inclusive)
 
 
 @dataclass(frozen=True)
