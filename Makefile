@@ -8,6 +8,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 SAMPLE_TICKETS := tools/sample_data/helpdesk_export_2026.csv
 BROWSER_DEPS := /usr/bin/chromium /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+AXE := tests/.npm/node_modules/axe-core/axe.min.js
 
 site: $(VENV)/.site-installed
 	$(BIN)/kb check
@@ -23,7 +24,7 @@ site: $(VENV)/.site-installed
 serve: $(VENV)/.site-installed
 	$(BIN)/mkdocs serve
 
-test: $(VENV)/.test-installed $(BROWSER_DEPS)
+test: $(VENV)/.test-installed $(BROWSER_DEPS) $(AXE)
 	$(BIN)/pytest
 
 bench: $(VENV)/.bench-installed $(BROWSER_DEPS)
@@ -53,5 +54,12 @@ $(BROWSER_DEPS) &:
 	apt-get update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y chromium fonts-wqy-microhei
 
+# tests/test_accessibility.py runs axe-core (from npm) in the built pages: installed into a
+# git-ignored folder of the repo (Debian's npm if there is none), at a pinned version so
+# that a new axe release with new rules cannot fail an unchanged site.
+$(AXE):
+	command -v npm >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y npm; }
+	npm install --prefix tests/.npm --no-save --no-audit --no-fund axe-core@4.14.1
+
 clean:
-	rm -rf site site-* .site* search_index/public search_index/internal search_index/.lock docs/_data/ticket_links.json docs/reports $(VENV)
+	rm -rf site site-* .site* search_index/public search_index/internal search_index/.lock docs/_data/ticket_links.json docs/reports $(VENV) tests/.npm

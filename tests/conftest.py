@@ -1,6 +1,10 @@
 import csv
+import json
+import functools
+import http.server
 import io
 import shutil
+import threading
 import time
 from pathlib import Path
 
@@ -58,6 +62,70 @@ def offline_sample(built_sample):
     return build_site(Project.load(project.root), "public", offline=True)
 
 
+# The built sites in a real browser (tests/test_browser.py, tests/test_accessibility.py) ----
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+DESKTOP = {"width": 1280, "height": 900}
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def serve(directory):
+    """Serve `directory` on 127.0.0.1 (a free port); returns (base URL, server)."""
+    handler = functools.partial(QuietHandler, directory=str(directory))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}", server
+
+
+@pytest.fixture(scope="module")
+def served_site(built_sample):
+    _, public, _ = built_sample
+    url, server = serve(public)
+    yield url
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def served_internal(built_sample):
+    _, _, internal = built_sample
+    url, server = serve(internal)
+    yield url
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium driven by Playwright (no browser download)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def new_page(browser):
+    """A factory of fresh pages (own context, desktop viewport unless given) that record
+    every request in page.requests."""
+    contexts = []
+
+    def make(viewport=DESKTOP):
+        context = browser.new_context(viewport=viewport)
+        contexts.append(context)
+        page = context.new_page()
+        page.requests = []
+        page.on("request", lambda request: page.requests.append(request.url))
+        return page
+    yield make
+    for context in contexts:
+        context.close()
+
+
 @pytest.fixture(scope="session")
 def screenshot_dir() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -74,3 +142,14 @@ def pytest_terminal_summary(terminalreporter, config):
     if shots:
         terminalreporter.write_sep("-", "browser screenshots")
         terminalreporter.write_line(f"{len(shots)} screenshots in {SCREENSHOTS}")
+
+
+def read_search_data(site: Path) -> dict:
+    """The site's static search data (assets/kb/search/**.js, each `kbSearchData(name, value);`)."""
+    data = {}
+    root = site / "assets" / "kb" / "search"
+    for path in root.rglob("*.js"):
+        text = path.read_text(encoding="utf-8")
+        prefix, _, rest = text.partition(",")
+        data[prefix.removeprefix('kbSearchData("').removesuffix('"')] = json.loads(rest.rstrip().removesuffix(");"))
+    return data

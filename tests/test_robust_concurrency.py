@@ -131,7 +131,7 @@ def test_killed_build_leaves_the_old_site(big):
     result = kb("build", "--project", str(big))
     assert result.returncode == 0, result.stderr
     assert not [p.name for p in big.iterdir() if p.name.startswith(".site")]  # stale staging removed
-    assert (site / "kb" / "KB-02000" / "index.html").is_file() and (site / "search" / "search_index.json").is_file()
+    assert (site / "kb" / "KB-02000" / "index.html").is_file() and (site / "assets" / "kb" / "search" / "meta.js").is_file()
 
 
 def test_cleanup_spares_a_build_that_is_still_running(big):

@@ -12,8 +12,9 @@ from kb.build import build_site
 from kb.cli import cli
 from kb.problems import ProblemsFound
 from kb.project import Project
+from conftest import read_search_data
 
-SEPARATOR = re.compile(r"[\s\u200b\u3000\-、。，．？！；]+")  # Material's zh separator, as in the index config
+
 
 
 def all_files(site: Path):
@@ -66,8 +67,8 @@ def test_aliases_redirect_to_the_current_page(built_sample):
 def test_archived_article_kept_but_not_searchable_or_listed(built_sample):
     _, public, _ = built_sample
     assert "已归档" in (public / "kb" / "KB-0037" / "index.html").read_text(encoding="utf-8")
-    index = json.loads((public / "search" / "search_index.json").read_text(encoding="utf-8"))
-    assert not any(doc["location"].startswith("kb/KB-0037/") for doc in index["docs"])
+    ids = [doc[0] for name, doc in read_search_data(public).items() if name.startswith("d/")]
+    assert "KB-0001" in ids and "KB-0037" not in ids
     assert "KB-0037" not in (public / "kb" / "module" / "account" / "index.html").read_text(encoding="utf-8")
 
 
@@ -83,52 +84,6 @@ def test_no_built_page_requests_an_external_host(built_sample):
             assert "fonts.googleapis" not in html and "fonts.gstatic" not in html
         for css in site.rglob("*.css"):
             assert not re.search(r"url\((['\"]?)(https?:)?//", css.read_text(encoding="utf-8")), css
-
-
-def test_search_index_holds_segmented_chinese(built_sample):
-    _, public, _ = built_sample
-    index = json.loads((public / "search" / "search_index.json").read_text(encoding="utf-8"))
-    assert index["config"]["lang"] == ["zh"]
-    docs = {doc["location"]: doc for doc in index["docs"]}
-    page = docs["kb/KB-0001/"]
-    tokens = set(SEPARATOR.split(page["title"] + " " + page["text"]))
-    # A query for the word 发送 or 失败 (as segmented by the browser from 公文发送失败) finds this page...
-    assert {"公文", "发送", "内部", "服务器", "错误"} <= tokens
-    # ...because words are separated by zero-width spaces, not left as one run of characters.
-    assert "\u200b发送\u200b" in page["text"]
-    pages_with_word = {loc for loc, d in docs.items() if "发送" in SEPARATOR.split(d["title"] + " " + d["text"])}
-    assert "kb/KB-0001/" in pages_with_word
-
-
-def test_search_index_is_utf8_and_leaves_out_boilerplate(built_sample):
-    """The kb plugin rewrites Material's search_index.json as UTF-8 (no 6-byte \\uXXXX per
-    CJK character) and keeps the escalation footer, copy-link box and listing pages out."""
-    _, public, internal = built_sample
-    for site in (public, internal):
-        raw = (site / "search" / "search_index.json").read_bytes()
-        text = raw.decode("utf-8")  # strict: valid UTF-8
-        assert "公文" in text and "\\u516c" not in text  # 公 written as itself, not escaped
-        index = json.loads(text)
-        docs = {doc["location"]: doc for doc in index["docs"]}
-        words = set(SEPARATOR.split(docs["kb/KB-0001/"]["title"] + " " + docs["kb/KB-0001/"]["text"]))
-        assert {"公文", "发送", "内部", "服务器", "错误"} <= words  # still segmented, still found
-        assert not [loc for loc in docs if loc.startswith(("kb/symptoms/", "kb/module/"))]
-        assert not [doc for doc in index["docs"] if doc["location"].startswith("kb/KB-") and doc["title"].replace("\u200b", "") == "联系服务中心"]
-        assert not [loc for loc, doc in docs.items() if loc.startswith("kb/KB-") and ("400-810-2468" in doc["text"] or "复制链接" in doc["text"])]
-    html = (public / "kb" / "KB-0001" / "index.html").read_text(encoding="utf-8")
-    assert "data-search-exclude" not in html and "联系服务中心" in html and "400-810-2468" in html  # the page is unchanged
-
-
-def test_material_search_index_when_compact_is_off(sample_copy):
-    config = sample_copy / "mkdocs.yml"
-    config.write_text(config.read_text(encoding="utf-8").replace("  - kb:\n", "  - kb:\n      compact_search_index: false\n", 1),
-                      encoding="utf-8")
-    site = build_site(Project.load(sample_copy))
-    text = (site / "search" / "search_index.json").read_text(encoding="utf-8")
-    assert "\\u516c" in text  # Material's json.dumps escapes CJK
-    docs = json.loads(text)["docs"]
-    assert "kb/symptoms/" in {doc["location"] for doc in docs}
-    assert any(doc["location"].startswith("kb/KB-0001/#") and doc["title"].replace("\u200b", "") == "联系服务中心" for doc in docs)
 
 
 def test_generated_index_pages(built_sample):
@@ -234,10 +189,10 @@ def test_offline_copy_needs_no_internet(offline_sample):
         assert not EXTERNAL_RESOURCE.search(html), page
         assert "unpkg.com" not in html, page
     home = (site / "index.html").read_text(encoding="utf-8")
-    assert '<script src="assets/kb/iframe-worker.js"></script>' in home  # Worker shim for file://, shipped
-    assert (site / "assets" / "kb" / "iframe-worker.js").is_file()
-    script = (site / "search" / "search_index.js").read_text(encoding="utf-8")
-    assert script.startswith("var __index = {") and "KB-0001" in script and "公文" in script  # UTF-8, as the .json
+    assert "iframe-worker" not in home  # Material's search worker shim: our search has no worker
+    assert '<script src="assets/kb/kb-search.js"></script>' in home
+    data = read_search_data(site)  # scripts, not JSON: loadable from file://
+    assert data["d/0"][0] == "KB-0001" and "公文" in data["d/0"][1]
 
 
 def test_offline_copy_keeps_online_addresses_for_sharing(offline_sample):
@@ -261,7 +216,7 @@ def test_offline_build_of_the_internal_site(sample_copy):
     site = sample_copy / "site-internal-offline"
     assert str(site / "index.html") in result.output
     assert "内部文章" in (site / "kb" / "KB-0033.html").read_text(encoding="utf-8")
-    assert "kb/KB-0033/" not in (site / "search" / "search_index.js").read_text(encoding="utf-8")
+    assert "KB-0033" in [doc[0] for name, doc in read_search_data(site).items() if name.startswith("d/")]
     assert not (sample_copy / "site").exists()  # the online sites are other folders
 
 

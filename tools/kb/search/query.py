@@ -16,15 +16,9 @@ from pathlib import Path
 
 from kb.project import Project
 from kb.search.index import FIELDS, MANIFEST, IndexMissing, index_dir
+from kb.search.ranking import is_han
 from kb.search.synonyms import normalise
 
-COMMON_SHARE = 0.5
-CODE_BOOST = 3.0      # of an error code, against a word
-SYNONYM_WEIGHT = 0.8  # of a synonym the caller did not say, against the one they did
-SUBWORD_WEIGHT = 0.5  # of the words inside a query word, against the word
-_QUOTED = re.compile(r'"([^"]+)"|“([^”]+)”')
-# Letters or separators with digits, or five digits or more; not 365, 2016 or 500.
-_CODE = re.compile(r"^(?=.*\d)(?:.*[a-z.\- ].*|\d{5,})$")
 _HAN_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 SNIPPET_WIDTH = 90
 
@@ -100,12 +94,6 @@ def segment_with(vocabulary: dict[str, int]):
     return segment
 
 
-def query_tokens(text: str, segment) -> list[str]:
-    from kb.search.analysis import tokenize
-
-    return [t.text for t in tokenize(text, segment=segment)]
-
-
 class _OpenIndex:
     """An opened index with its searcher, kept for the next query of this process while
     the folder is unchanged (a commit writes into it, a full build swaps in a new one):
@@ -153,11 +141,62 @@ def _open(target: Path) -> _OpenIndex:
     return opened
 
 
+class WhooshData:
+    """The opened whoosh index as ranking's IndexData: documents are whoosh docnums."""
+
+    def __init__(self, opened: _OpenIndex):
+        self.reader = opened.searcher.reader()
+        self.vocabulary = opened.vocabulary
+        self.doc_count = self.reader.doc_count_all()
+        self.avg_length = {f: opened.searcher.avg_field_length(f) or 1 for f in FIELDS}
+        self._idf = opened.searcher.idf
+
+    def has_word(self, word: str) -> bool:
+        return word in self.vocabulary
+
+    def doc_frequency(self, term: str) -> int:
+        return max(self.reader.doc_frequency(f, term) for f in FIELDS)
+
+    def postings(self, term: str, field: str) -> dict:
+        # The matcher's weight, not items_as("weight"): that one recounts the positions
+        # and loses the section boosts.
+        out = {}
+        if self.reader.doc_frequency(field, term):
+            m = self.reader.postings(field, term)
+            while m.is_active():
+                out[m.id()] = m.weight()
+                m.next()
+        return out
+
+    def idf(self, term: str, field: str) -> float:
+        return self._idf(field, term)
+
+    def positions(self, term: str, field: str) -> dict:
+        out = {}
+        m = self.reader.postings(field, term)
+        while m.is_active():
+            out[m.id()] = m.value_as("positions")
+            m.next()
+        return out
+
+    def length(self, doc: int, field: str) -> float:
+        return self.reader.doc_field_length(doc, field)
+
+    def terms_with_prefix(self, prefix: str) -> dict[str, int]:
+        """Live terms of either field starting with `prefix`, with their document frequency."""
+        found = {}
+        for field in FIELDS:
+            for raw in self.reader.expand_prefix(field, prefix):
+                term = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+                if len(term) >= 2 and not is_han(term[:1]) and self.reader.postings(field, term).is_active():
+                    found[term] = max(found.get(term, 0), self.reader.doc_frequency(field, term))
+        return found
+
+
 def search(project: Project, query: str, *, audience: str = "public", limit: int = 10,
            module: str | None = None) -> SearchResult:
-    from whoosh.query import Or, Phrase, Term
-
-    from kb.search.dismax import BestOf
+    """The articles for a caller's words, ranked as kb.search.ranking says."""
+    from kb.search.ranking import plan_query, rank, score, suggest
 
     target = index_dir(project, audience)
     fix = f"kb index --project {project.root}{'' if audience == 'public' else ' --audience internal'}"
@@ -168,88 +207,32 @@ def search(project: Project, query: str, *, audience: str = "public", limit: int
     except Exception as err:  # whoosh raises many kinds for a damaged index; all mean "rebuild"
         _opened.pop(str(target), None)
         raise IndexMissing(f"{project.display(target)}: 搜索索引已损坏（{type(err).__name__}）；运行 {fix} --rebuild") from None
-    searcher, segment, vocabulary = opened.searcher, opened.segment, opened.vocabulary
-
-    def word(w: str):
-        return Or([Term(f, w) for f in FIELDS])
-
-    def clause(tokens: list[str]):
-        """A word, or a phrase. A long Chinese word also finds articles with only the words
-        inside it (会议室 → 会议), for less; a phrase also finds itself indexed as one word
-        (发送 失败 → 发送失败, a synonym variant jieba was told to keep whole)."""
-        if len(tokens) == 1:
-            w = tokens[0]
-            parts = [w[i:i + n] for n in (2, 3) for i in range(len(w) - n + 1)
-                     if n < len(w) and w[i:i + n] in vocabulary] if _HAN_RUN.fullmatch(w) else []
-            return BestOf([word(w), Or([word(part) for part in parts]).with_boost(SUBWORD_WEIGHT)]) if parts else word(w)
-        phrase = Or([Phrase(f, tokens) for f in FIELDS])
-        joined = "".join(tokens)
-        return BestOf([phrase, word(joined)]) if joined in vocabulary else phrase
-
-    clauses, terms = [], []
-    rest = query
-    for m in _QUOTED.finditer(query):
-        tokens = query_tokens(m.group(1) or m.group(2), segment)
-        if tokens:
-            clauses.append(clause(tokens))
-            terms += tokens
-        rest = rest.replace(m.group(0), " ")
-    groups_seen = set()
-    for variant, group in project.synonyms.find(rest):
-        rest = normalise(rest).replace(variant, " ", 1)
-        if group in groups_seen:  # 卡住…不动了: one thing said twice counts once
-            continue
-        groups_seen.add(group)
-        # The best-matching way of saying it counts, not their sum: an article is not
-        # more relevant for using five words for "frozen"; the caller's own word a bit more.
-        alternatives = [(tokens, 1.0 if normalise(v) == variant else SYNONYM_WEIGHT)
-                        for v in group if (tokens := query_tokens(v, segment))]
-        clauses.append(BestOf([clause(tokens).with_boost(weight) for tokens, weight in alternatives]))
-        terms += [t for tokens, _ in alternatives for t in tokens]
-    # Characters the index has no word for come out one by one (合作方 → 合 作 方); as
-    # separate terms each would match everywhere, so a run of them is one phrase.
-    from kb.search.analysis import STOP_WORDS
-    run: list[str] = []
-    words = []
-    for token in [*query_tokens(rest, segment), ""]:
-        if len(token) == 1 and _HAN_RUN.match(token) and token not in STOP_WORDS:
-            run.append(token)
-            continue
-        if run:
-            clauses.append(clause(run))
-            terms.append("".join(run))
-            run = []
-        if token and token not in STOP_WORDS:
-            words.append(token)
-            terms.append(token)
-    # A word in most articles (错误 in an error knowledge base) hardly moves the ranking
-    # but is the costliest to score: left out when other words of the query are found.
-    words = list(dict.fromkeys(words))
-    common = searcher.doc_count_all() * COMMON_SHARE
-    frequency = {w: max(searcher.doc_frequency(f, w) for f in FIELDS) for w in words}
-    if any(0 < n <= common for n in frequency.values()):
-        words = [w for w in words if frequency[w] <= common]
-
-    # An error code read off the screen (0x80070005, 550 5.7.501, AADSTS50076, 4c7) names
-    # the fault more precisely than any wording around it.
-    clauses += [clause([w]).with_boost(CODE_BOOST if _CODE.search(w) else 1.0) for w in words]
-    terms = list(dict.fromkeys(terms))
-
+    data = WhooshData(opened)
+    plan = plan_query(query, opened.segment, project.synonyms, data)
+    terms = plan["terms"]
     result = SearchResult(query, [], terms)
-    if not clauses:
-        return result
-    restrict = Term("module", module) if module else None
-    for hit in searcher.search(Or(clauses), limit=limit, filter=restrict):
-        stored = hit.fields()
-        symptoms = stored["symptoms"].split("\n")
+    scored = score(plan, data)
+    reader = data.reader
+    if module:
+        scored = {doc: s for doc, s in scored.items() if reader.stored_fields(doc)["module"] == module}
+    stored = {}
+
+    def article_id(doc: int) -> str:
+        if doc not in stored:
+            stored[doc] = reader.stored_fields(doc)
+        return stored[doc]["id"]
+
+    for doc, value in rank(scored, article_id, limit):
+        fields = stored[doc]
+        symptoms = fields["symptoms"].split("\n")
         result.hits.append(Hit(
-            id=stored["id"], title=stored["title"], url=project.site_url + f"kb/{stored['id']}/",
-            score=round(hit.score, 3), path=project.display(Path(stored["path"])), module=stored["module"],
+            id=fields["id"], title=fields["title"], url=project.site_url + f"kb/{fields['id']}/",
+            score=round(value, 3), path=project.display(Path(fields["path"])), module=fields["module"],
             symptoms=[s for s in symptoms if _contains_any(s, terms)],
-            snippet=snippet(stored["body"], terms),
+            snippet=snippet(fields["body"], terms),
         ))
     if not result.hits:
-        result.did_you_mean = _did_you_mean(searcher, terms)
+        result.did_you_mean = suggest(terms, data)
         result.nearest_symptoms = opened.symptom_table.nearest(query)
     return result
 
@@ -293,21 +276,6 @@ def snippet(text: str, terms: list[str], width: int = SNIPPET_WIDTH) -> str:
             cursor = e
     out.append(text[cursor:end])
     return ("…" if begin else "") + "".join(out) + ("…" if end < len(text) else "")
-
-
-def _did_you_mean(searcher, terms: list[str]) -> list[str]:
-    """Spelling suggestions for the Latin words (error codes, product names) that the
-    index does not know."""
-    suggestions = []
-    for term in terms:
-        if _HAN_RUN.search(term) or any(searcher.doc_frequency(f, term) for f in FIELDS):
-            continue
-        for fieldname in FIELDS:
-            found = searcher.corrector(fieldname).suggest(term, limit=2, prefix=2)
-            suggestions += [s for s in found if s not in suggestions]
-            if found:
-                break
-    return suggestions[:5]
 
 
 def _bigrams(text: str) -> set[str]:

@@ -23,6 +23,7 @@ MARKER_PATTERN = re.compile(r"<!--\s*kb:([a-z-]+)\s*-->")
 KB_INDEX = "kb/index.md"
 SYMPTOM_INDEX = "kb/symptoms.md"
 HEALTH_PAGE = "kb/health.md"
+SEARCH_PAGE = "search.md"
 REPORTED_SHOWN = 10
 
 # Error codes as callers read them out: HTTP 500, ORA-12541, 0x80070005, 550 5.7.1,
@@ -102,13 +103,8 @@ class SitePages:
     """Builds every generated page for one audience from the project's articles."""
 
     def __init__(self, articles: list[Article], resolve: dict[str, Article], modules, commitments: Commitments,
-                 site_url: str, audience: str, reported: dict | None = None, directory_urls: bool = True,
-                 compact_search: bool = True):
+                 site_url: str, audience: str, reported: dict | None = None, directory_urls: bool = True):
         self.articles = articles
-        # Keep what every article repeats (escalation footer, copy-link box) and the listing
-        # pages out of Material's search index: they matched almost any query and made up
-        # a third of the index (see benchmarks/README.md, "Site search in the browser").
-        self.compact_search = compact_search
         # MkDocs' use_directory_urls: kb/KB-0001/ online, kb/KB-0001.html in the offline build.
         self.directory_urls = directory_urls
         self.reported = reported or {}  # article id → symptoms callers reported (scrubbed)
@@ -153,8 +149,6 @@ class SitePages:
         page = article_page_path(article.id)
         # Themes put the meta title into <title> and the nav unescaped, so it is escaped here.
         meta = {"title": e(article.title), "tags": [e(article.module)], "kb_id": article.id}
-        if article.status == "archived":
-            meta["search"] = {"exclude": True}
         module = self._module(article.module)
         module_link = f"[{e(article.module)}]({relative(page, module.page)})" if module else e(article.module)
         status = STATUS_LABELS[article.status]
@@ -178,26 +172,15 @@ class SitePages:
         lines.append(f'<div class="kb-symptoms"><p class="kb-symptoms__title">您是否遇到以下现象？</p><ul>{symptoms}</ul></div>\n')
         url = self.article_url(article)
         lines.append(
-            f'<div class="kb-share"{self._search_exclude()}><label>文章链接 <input class="kb-share__url" type="text" readonly value="{e(url)}"></label>'
+            f'<div class="kb-share"><label>文章链接 <input class="kb-share__url" type="text" readonly value="{e(url)}"></label>'
             f'<button type="button" class="md-button kb-share__copy" data-url="{e(url)}">复制链接</button>'
             '<span class="kb-share__done" hidden>已复制</span></div>\n'
         )
         if self.reported.get(article.id):
             lines.append(self._reported_box(self.reported[article.id]))
         lines.append(self.rewrite(article.body, page, article.path.parent).strip() + "\n")
-        heading_attrs = f" {{ {self._search_exclude().strip()} }}" if self.compact_search else ""
-        lines.append(f"\n## 联系服务中心{heading_attrs}\n\n{self.commitments.escalation_html(article.id)}\n")
+        lines.append(f"\n## 联系服务中心\n\n{self.commitments.escalation_html(article.id)}\n")
         return "\n".join(lines)
-
-    def _search_exclude(self) -> str:
-        """Material's marker for an element (or a heading's whole section) to leave out of
-        the search index; the search plugin strips it from the page afterwards."""
-        return ' data-search-exclude="true"' if self.compact_search else ""
-
-    def _listing_meta(self) -> dict:
-        """Module and symptom index pages repeat every article's title and symptoms: in
-        search they would outrank or bury the articles themselves."""
-        return {"search": {"exclude": True}} if self.compact_search else {}
 
     @staticmethod
     def _reported_box(symptoms) -> str:
@@ -214,7 +197,7 @@ class SitePages:
 
     def module_page(self, module) -> str:
         articles = self.by_module.get(module.name, [])
-        out = [_front_matter(title=e(module.name), **self._listing_meta()), f"# {e(module.name)}\n",
+        out = [_front_matter(title=e(module.name)), f"# {e(module.name)}\n",
                f"本模块共 {len(articles)} 篇故障处理文章。按现象查找更快：见 [现象与错误代码索引]({relative(module.page, SYMPTOM_INDEX)})。\n"]
         if articles:
             out.append("| 编号 | 标题 | 主要现象 | 更新 |\n| --- | --- | --- | --- |")
@@ -248,7 +231,7 @@ class SitePages:
                     for code in error_codes(symptom):
                         codes[code].add(article.id)
         articles = {a.id: a for group in self.by_module.values() for a in group}
-        out = [_front_matter(title="现象与错误代码索引", **self._listing_meta()), "# 现象与错误代码索引\n",
+        out = [_front_matter(title="现象与错误代码索引"), "# 现象与错误代码索引\n",
                "每条现象和错误代码都对应一篇处理文章。可用浏览器的页内查找（Ctrl+F）直接定位错误代码。\n"]
         if codes:
             out.append("## 错误代码\n\n| 错误代码 | 文章 |\n| --- | --- |")
@@ -316,9 +299,7 @@ class SitePages:
         if name == "commitments":
             return self.commitments.table_html()
         if name == "search-box":
-            return ('<form class="kb-searchbox" role="search" onsubmit="return kbSearch(this)">'
-                    '<input name="q" type="search" placeholder="输入您看到的现象或错误代码，例如：公文 发送 失败、ORA-12541" aria-label="搜索故障现象">'
-                    '<button type="submit" class="md-button md-button--primary">搜索</button></form>')
+            return self.search_form(page, "kb-searchbox", "首页搜索")
         if name == "top-symptoms":
             out = ['<div class="kb-top-symptoms">']
             for module in self.modules:
@@ -330,6 +311,33 @@ class SitePages:
             out.append("</div>")
             return "".join(out)
         return None
+
+    # The search page ------------------------------------------------------------------
+
+    def search_form(self, page: str, css_class: str, label: str) -> str:
+        """A plain form to the search page (search/?q=…): works before any script runs."""
+        return (f'<form class="{css_class}" role="search" aria-label="{e(label)}" method="get" '
+                f'action="{e(self._href(page, SEARCH_PAGE))}">'
+                f'<label class="kb-visually-hidden" for="{css_class}-q">描述您遇到的现象或错误代码</label>'
+                f'<input id="{css_class}-q" name="q" type="search" autocomplete="off" '
+                'placeholder="输入您看到的现象或错误代码，例如：公文发送失败">'
+                '<button type="submit" class="md-button md-button--primary">搜索</button></form>')
+
+    def search_page(self, limit: int = 10) -> str:
+        """search/?q=…: the results of one query, as a page that can be bookmarked or sent;
+        filled in by kb-search.js from the static search data."""
+        article_url = self._href(SEARCH_PAGE, article_page_path("{id}"))
+        return "\n".join([
+            _front_matter(title="搜索", hide=["navigation", "toc"]),
+            "# 搜索知识库\n",
+            f'<div class="kb-search" data-kb-search markdown="0">{self.search_form(SEARCH_PAGE, "kb-search__form", "搜索知识库")}',
+            '<p class="kb-search__status" role="status" aria-live="polite" data-kb-status></p>',
+            f'<ol class="kb-results" data-kb-results data-kb-limit="{limit}" data-kb-article-url="{e(article_url)}"></ol>',
+            '<div class="kb-noresult" data-kb-noresult hidden><p data-kb-suggestions></p><div data-kb-nearest></div>',
+            f"<h2>仍未解决？</h2><p>换个说法再试一次，或直接联系服务中心：</p>{self.commitments.hotline_html()}</div>",
+            "<noscript><p>搜索需要浏览器启用 JavaScript；也可以在“自助排障”中按模块查找，或致电服务中心。</p></noscript>",
+            "</div>\n",
+        ])
 
     # Raw HTML links are not rewritten by MkDocs, so compute page URLs ourselves, as MkDocs
     # does for the current use_directory_urls.

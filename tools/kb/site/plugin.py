@@ -1,8 +1,8 @@
 """The MkDocs plugin: turns kb_articles/ into pages at /kb/<id>/, adds the index pages,
-alias redirects and assets, expands markers, and keeps internal content out of the
-public build. Material-specific only in the page meta it sets (tags, search.exclude), the
-data-search-exclude attribute, the search_index.json it compacts and the offline plugin's
-Worker shim it serves locally (kb build --offline)."""
+the search page and its static search data, alias redirects and assets, expands
+markers, and keeps internal content out of the public build. Material-specific only in
+the page meta it sets (tags, hide) and the offline plugin's Worker shim it drops
+(kb build --offline): the site search is ours (kb.search.export, assets/kb-search.js)."""
 
 from __future__ import annotations
 
@@ -20,17 +20,16 @@ from kb.articles import page_audience, parse_page
 from kb.project import Project
 from kb.reports.review import review
 from kb.site.printing import find_guides, print_page
-from kb.site.pages import HEALTH_PAGE, KB_INDEX, SYMPTOM_INDEX, SitePages, article_page_path, e, page_url
+from kb.site.pages import (HEALTH_PAGE, KB_INDEX, SEARCH_PAGE, SYMPTOM_INDEX, SitePages, article_page_path, e,
+                           page_url)
 from kb.tickets.linking import article_symptoms, build_report, load_links
 
 log = logging.getLogger("mkdocs.plugins.kb")
 ASSETS = Path(__file__).parent / "assets"
 REVIEW_PAGE = "kb/review.md"
 SLA_PAGE = "reports/sla.md"
-ASSET_URIS = {"css": "assets/kb/kb.css", "js": "assets/kb/kb.js"}
-# Material's offline plugin makes search work from file:// with the iframe-worker shim,
-# which it links from unpkg.com; the site carries its own copy instead (MIT, see the file).
-IFRAME_WORKER = "assets/kb/iframe-worker.js"
+ASSETS_DIR = "assets/kb"
+CSS, SCRIPTS = "kb.css", ("kb.js", "kb-search.js")
 
 
 class KBPluginConfig(Config):
@@ -39,9 +38,6 @@ class KBPluginConfig(Config):
     data_dir = c.Type(str, default="docs/_data")
     modules = c.ListOfItems(c.Type(dict), default=[])
     timezone = c.Type(str, default="Asia/Shanghai")  # for times in ticket exports (kb report sla)
-    # Leave boilerplate and listing pages out of the site search and write its index as
-    # UTF-8 (see SitePages.compact_search and compact_search_index); false: Material's own.
-    compact_search_index = c.Type(bool, default=True)
 
 
 class KBPlugin(BasePlugin[KBPluginConfig]):
@@ -68,16 +64,18 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
         self.pages = SitePages(
             self.project.articles_for(audience), self.project.resolve(), self.project.modules,
             commitments, self.project.site_url, audience, article_symptoms(self.tickets),
-            directory_urls=config.use_directory_urls, compact_search=self.config.compact_search_index,
+            directory_urls=config.use_directory_urls,
         )
         # Before the nav gains generated entries: the role sections of the training tab.
         self.guides = find_guides(config.nav)
         self._add_modules_to_nav(config.nav)
-        config.extra_css.append(ASSET_URIS["css"])
-        config.extra_javascript.append(ASSET_URIS["js"])
+        config.extra_css.append(f"{ASSETS_DIR}/{CSS}")
+        config.extra_javascript += [f"{ASSETS_DIR}/{name}" for name in SCRIPTS]
         offline = config.plugins.get("material/offline")
         self.offline = bool(offline and offline.config.enabled)
-        self.local_shim = _localise_shim(config)
+        # The offline plugin adds a shim for Material's search worker from unpkg.com; our
+        # search has no worker, and an offline copy must request nothing from the internet.
+        config.extra["polyfills"] = [s for s in config.extra.get("polyfills") or [] if "iframe-worker" not in str(s)]
         return config
 
     def _add_modules_to_nav(self, nav) -> None:
@@ -112,6 +110,7 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
         _drop_from_nav(config.nav, removed)
         generated = {
             KB_INDEX: self.pages.kb_index_page(),
+            SEARCH_PAGE: self.pages.search_page(),
             SYMPTOM_INDEX: self.pages.symptom_index_page(),
         }
         for module in self.pages.modules:
@@ -128,10 +127,12 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
             generated[article_page_path(article.id)] = self.pages.article_page(article)
             for alias in article.aliases:
                 generated[self.pages.redirect_path(alias)] = self.pages.redirect_page(alias, article.id)
-        for kind, uri in ASSET_URIS.items():
-            generated[uri] = (ASSETS / f"kb.{kind}").read_text(encoding="utf-8")
-        if self.local_shim:
-            generated[IFRAME_WORKER] = (ASSETS / "iframe-worker.js").read_text(encoding="utf-8")
+        generated[f"{ASSETS_DIR}/{CSS}"] = (ASSETS / CSS).read_text(encoding="utf-8")
+        # Where the scripts find the search page and article pages (search/ or search.html).
+        site = json.dumps({"searchPage": page_url(SEARCH_PAGE, config.use_directory_urls)})
+        for name in SCRIPTS:
+            prefix = f"window.kbSite = {site};\n" if name == "kb.js" else ""
+            generated[f"{ASSETS_DIR}/{name}"] = prefix + (ASSETS / name).read_text(encoding="utf-8")
         for uri, content in generated.items():
             if files.get_file_from_path(uri):
                 raise PluginError(f"docs/{uri} 与生成的页面同名：请改名或删除 docs/{uri}")
@@ -145,12 +146,12 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
             page.canonical_url = self.project.site_url + page_url(page.file.src_uri)
         return context
 
-    # After Material's search plugin has written search_index.json (priority 0), before its
-    # offline plugin copies it into search_index.js (priority -100).
-    @event_priority(-50)
     def on_post_build(self, config):
-        if self.config.compact_search_index:
-            compact_search_index(Path(config.site_dir) / "search" / "search_index.json")
+        # The audience's search index written out for the page script: the same engine
+        # as kb search (the index is brought up to date first).
+        from kb.search.export import write_search_data
+
+        write_search_data(self.project, self.config.audience, Path(config.site_dir) / ASSETS_DIR / "search")
         if self.offline:
             # The sitemap would list page.html URLs under site_url, which do not exist online.
             for name in ("sitemap.xml", "sitemap.xml.gz"):
@@ -165,30 +166,6 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
         if guide:
             markdown += f"\n\n[打印整本指南（{guide.title}，共 {len(guide.pages)} 页）](print.md){{ .md-button }}\n"
         return self.pages.expand_markers(self.pages.rewrite(markdown, src, source_dir), src)
-
-
-def compact_search_index(path: Path) -> None:
-    """Rewrite Material's search_index.json as UTF-8: json.dumps' default escapes every
-    CJK character (and each zero-width space between words) as a 6-byte \\uXXXX, where
-    UTF-8 needs 3. Same JSON for the browser, about 40% fewer bytes to download and parse."""
-    if not path.is_file():
-        return
-    data = json.loads(path.read_text(encoding="utf-8"))
-    try:
-        text = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate in some page: keep Material's escaped file
-        return
-    path.write_bytes(text)
-
-
-def _localise_shim(config) -> bool:
-    """Serve the iframe-worker shim (added by Material's offline plugin) from the site
-    itself: an offline copy must not load anything from the internet. True if it did."""
-    polyfills = config.extra.get("polyfills") or []
-    if not any("iframe-worker" in str(script) for script in polyfills):
-        return False
-    config.extra["polyfills"] = [s for s in polyfills if "iframe-worker" not in str(s)] + [IFRAME_WORKER]
-    return True
 
 
 def _nav_lists(nav):

@@ -1,0 +1,226 @@
+"""The site's search data: the audience's whoosh index written out as static files, so
+the page script (`tools/kb/site/assets/kb-search.js`) ranks exactly as `kb search` does
+(kb.search.ranking), over http or from file://, with no server.
+
+Every file is a script that hands its part to the page: `kbSearchData(name, value)`.
+Scripts, not JSON: a page opened from file:// may load scripts but not fetch files. The
+data are split so that a query loads only what it needs:
+
+    meta.js          counts, field averages, the ranking constants, synonyms, shard counts
+    lengths.js       every article's two field lengths (whoosh's, as BM25 reads them)
+    v/<n>.js         query vocabulary (word → articles), by the word's first character
+    t/<n>.js         postings (per field: idf, article, weight) and document frequency, by term
+    p/<n>.js         positions, by term: loaded only for phrases
+    d/<n>.js         one article: id, title, module, symptoms, plain body for the snippet
+    s/<n>.js         symptom bigrams → symptoms, for "nearest symptoms" when nothing is found
+    y/<n>.js         the symptoms themselves, in blocks
+    l/<n>.js         Latin terms by their first two characters, for spelling suggestions
+
+Shards are picked by `shard(key, count)` (FNV-1a over code points), the same in the page.
+Only live documents of the audience's index are written: nothing of an article outside
+the audience (or of a deleted one still in a segment) reaches these files.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+from kb.search import ranking
+from kb.search.index import FIELDS, MANIFEST, index_dir
+
+DATA_VERSION = 1
+# Rough targets for one shard's size, so that a query loads little whatever the corpus.
+TERMS_PER_SHARD = 64
+WORDS_PER_SHARD = 400
+SYMPTOMS_PER_BLOCK = 256
+
+
+def shard(key: str, count: int) -> int:
+    """FNV-1a (32-bit) over the key's code points, modulo `count`."""
+    h = 0x811C9DC5
+    for ch in key:
+        h ^= ord(ch)
+        h = (h * 0x01000193) & 0xFFFFFFFF
+    return h % count
+
+
+def _shard_count(items: int, per_shard: int) -> int:
+    count = 1
+    while count * per_shard < items:
+        count *= 2
+    return count
+
+
+def float32_text(value: float) -> str:
+    """The shortest decimal that reads back as the same float32: whoosh stores weights as
+    float32, and the page reads them with Math.fround, so 1.8 stands for 1.7999999523…"""
+    exact = struct.unpack("f", struct.pack("f", value))[0]
+    for digits in range(1, 10):
+        text = f"{exact:.{digits}g}"
+        if struct.unpack("f", struct.pack("f", float(text)))[0] == exact:
+            return text
+    return repr(exact)
+
+
+@dataclass
+class ExportReport:
+    articles: int
+    terms: int
+    files: int
+    bytes: int
+    seconds: float
+
+
+def write_search_data(project, audience: str, dest: Path) -> ExportReport:
+    """Write the audience's search data into `dest` (replaced whole). The index is brought
+    up to date first (incrementally, as `kb index` does)."""
+    import time
+
+    from whoosh import index as windex
+
+    from kb.search.index import update_index
+    from kb.search.query import _vocabulary
+
+    started = time.perf_counter()
+    update_index(project, audience)
+    target = index_dir(project, audience)
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    writer = _Writer(dest)
+    ix = windex.open_dir(str(target))
+    try:
+        with ix.searcher() as searcher:
+            reader = searcher.reader()
+            docs = sorted(((stored["id"], n, stored) for n, stored in reader.iter_docs()), key=lambda d: d[0])
+            index_of = {n: i for i, (_, n, _) in enumerate(docs)}
+            modules = {m.slug: m.name for m in project.modules}
+            for i, (article_id, _, stored) in enumerate(docs):
+                writer.write(f"d/{i}", [article_id, stored["title"], modules.get(stored["module"], stored["module"]),
+                                        [s for s in stored["symptoms"].split("\n") if s], stored["body"]])
+            writer.write("lengths", [[reader.doc_field_length(n, f) for _, n, _ in docs] for f in FIELDS])
+            terms = _postings(reader, searcher, index_of)
+            vocabulary = _vocabulary(target / "vocabulary.txt")
+            counts = _write_sharded(writer, terms, vocabulary, reader)
+            symptoms = _write_symptoms(writer, json.loads((target / MANIFEST).read_text(encoding="utf-8")))
+            writer.write("meta", {
+                "version": DATA_VERSION,
+                "docCount": reader.doc_count_all(),
+                "articles": len(docs),
+                "avgLength": {f: searcher.avg_field_length(f) or 1 for f in FIELDS},
+                "vocabularyTotal": sum(vocabulary.values()),
+                "longestWord": max(map(len, vocabulary), default=1),
+                "synonyms": [list(g) for g in project.synonyms.groups],
+                "symptoms": symptoms,
+                "shards": counts,
+                "ranking": ranking.constants(),
+            })
+    finally:
+        ix.close()
+    return ExportReport(len(docs), len(terms), writer.files, writer.bytes, round(time.perf_counter() - started, 3))
+
+
+def _postings(reader, searcher, index_of: dict[int, int]) -> dict[str, list]:
+    """term → [[idf, [article, weight, …], [article, [positions], …]] per field]; only
+    terms some live document has."""
+    terms: dict[str, list] = {}
+    for f_index, field in enumerate(FIELDS):
+        for raw in reader.lexicon(field):
+            term = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+            m = reader.postings(field, term)
+            weights, positions = [], []
+            while m.is_active():
+                doc = index_of[m.id()]
+                weights += [doc, m.weight()]
+                positions += [doc, m.value_as("positions")]
+                m.next()
+            if not weights:
+                continue  # only deleted documents had it
+            entry = terms.setdefault(term, [None, None])
+            entry[f_index] = [searcher.idf(field, term), weights, positions, reader.doc_frequency(field, term)]
+    return terms
+
+
+def _write_sharded(writer, terms: dict, vocabulary: dict[str, int], reader) -> dict[str, int]:
+    counts = {"t": _shard_count(len(terms), TERMS_PER_SHARD), "v": _shard_count(len(vocabulary), WORDS_PER_SHARD)}
+    postings: list[dict] = [{} for _ in range(counts["t"])]
+    positions: list[dict] = [{} for _ in range(counts["t"])]
+    latin: dict[str, dict] = {}
+    for term, per_field in terms.items():
+        n = shard(term, counts["t"])
+        frequency = max(e[3] if e else 0 for e in per_field)
+        postings[n][term] = [frequency] + [
+            [e[0], [x if i % 2 == 0 else float(float32_text(x)) for i, x in enumerate(e[1])]] if e else 0
+            for e in per_field]
+        positions[n][term] = [_delta_positions(e[2]) if e else 0 for e in per_field]
+        if not ranking.is_han(term[:1]) and len(term) >= 2:
+            latin.setdefault(term[:2], {})[term] = frequency
+    for n in range(counts["t"]):
+        writer.write(f"t/{n}", postings[n])
+        writer.write(f"p/{n}", positions[n])
+    counts["l"] = _shard_count(len(latin), 16)
+    by_prefix: list[dict] = [{} for _ in range(counts["l"])]
+    for prefix, found in latin.items():
+        by_prefix[shard(prefix, counts["l"])][prefix] = found
+    for n, part in enumerate(by_prefix):
+        writer.write(f"l/{n}", part)
+    words: list[dict] = [{} for _ in range(counts["v"])]
+    for word, count in vocabulary.items():
+        words[shard(word[0], counts["v"])][word] = count
+    for n, part in enumerate(words):
+        writer.write(f"v/{n}", part)
+    return counts
+
+
+def _delta_positions(flat: list) -> list:
+    """[article, [positions]] pairs with each position list as gaps (smaller numbers)."""
+    out = []
+    for i in range(0, len(flat), 2):
+        positions = flat[i + 1]
+        out += [flat[i], [p - (positions[k - 1] if k else 0) for k, p in enumerate(positions)]]
+    return out
+
+
+def _write_symptoms(writer, manifest: dict) -> dict:
+    """The "nearest symptoms" table (kb.search.query.SymptomTable) as files: bigram → the
+    symptoms that have it, each with its bigram count; the symptoms in blocks."""
+    from kb.search.query import SymptomTable
+
+    table = SymptomTable(manifest)
+    count = _shard_count(len(table.by_bigram), TERMS_PER_SHARD * 4)
+    shards: list[dict] = [{} for _ in range(count)]
+    for gram, found in table.by_bigram.items():
+        shards[shard(gram, count)][gram] = [x for i in found for x in (i, len(table.symptoms[i][3]))]
+    for n, part in enumerate(shards):
+        writer.write(f"s/{n}", part)
+    for start in range(0, len(table.symptoms), SYMPTOMS_PER_BLOCK):
+        block = table.symptoms[start:start + SYMPTOMS_PER_BLOCK]
+        writer.write(f"y/{start // SYMPTOMS_PER_BLOCK}", [[s[0], s[1], s[2]] for s in block])
+    return {"count": len(table.symptoms), "shards": count, "block": SYMPTOMS_PER_BLOCK}
+
+
+class _Writer:
+    def __init__(self, dest: Path):
+        self.dest = dest
+        self.files = 0
+        self.bytes = 0
+
+    def write(self, name: str, value) -> None:
+        # "<" only occurs inside strings: as \u003c no article text can ever read as a tag.
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
+        path = self.dest / f"{name}.js"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = f'kbSearchData("{name}",{text});\n'.encode("utf-8")
+        path.write_bytes(data)
+        self.files += 1
+        self.bytes += len(data)
+
+
+def relative_data_dir() -> str:
+    """Where the data go in a built site (beside the page script)."""
+    return "assets/kb/search"
+
