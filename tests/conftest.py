@@ -145,11 +145,13 @@ def pytest_terminal_summary(terminalreporter, config):
 
 
 def read_search_data(site: Path) -> dict:
-    """The site's static search data (assets/kb/search/**.js, each `kbSearchData(name, value);`)."""
+    """The site's static search data: assets/kb/search/**.js, each pushing [name, value]
+    onto window.kbSearchQueue."""
     data = {}
-    root = site / "assets" / "kb" / "search"
-    for path in root.rglob("*.js"):
-        text = path.read_text(encoding="utf-8")
-        prefix, _, rest = text.partition(",")
-        data[prefix.removeprefix('kbSearchData("').removesuffix('"')] = json.loads(rest.rstrip().removesuffix(");"))
+    prefix = "(window.kbSearchQueue=window.kbSearchQueue||[]).push("
+    for path in (site / "assets" / "kb" / "search").rglob("*.js"):
+        text = path.read_text(encoding="utf-8").strip()
+        assert text.startswith(prefix) and text.endswith(");"), path
+        name, value = json.loads(text[len(prefix):-2])
+        data[name] = value
     return data

@@ -2,15 +2,19 @@
 the page script (`tools/kb/site/assets/kb-search.js`) ranks exactly as `kb search` does
 (kb.search.ranking), over http or from file://, with no server.
 
-Every file is a script that hands its part to the page: `kbSearchData(name, value)`.
+Every file is a script that hands its part to the page: it pushes `[name, value]` onto
+`window.kbSearchQueue`.
 Scripts, not JSON: a page opened from file:// may load scripts but not fetch files. The
 data are split so that a query loads only what it needs:
 
-    meta.js          counts, field averages, the ranking constants, synonyms, shard counts
+    meta             counts, field averages, the ranking constants, synonyms, shard counts:
+                     written into kb-search.js itself (no request before the first query)
     lengths.js       every article's two field lengths (whoosh's, as BM25 reads them)
     v/<n>.js         query vocabulary (word → articles), by the word's first character
     t/<n>.js         postings (per field: idf, article, weight) and document frequency, by term
-    p/<n>.js         positions, by term: loaded only for phrases
+    phrases.js       where each synonym variant of several words stands as a phrase (so
+                     the page needs no positions for synonyms)
+    p/<n>.js         positions, by term: loaded only for other phrases ("quoted", 合作方)
     d/<n>.js         one article: id, title, module, symptoms, plain body for the snippet
     s/<n>.js         symptom bigrams → symptoms, for "nearest symptoms" when nothing is found
     y/<n>.js         the symptoms themselves, in blocks
@@ -34,8 +38,10 @@ from kb.search.index import FIELDS, MANIFEST, index_dir
 
 DATA_VERSION = 1
 # Rough targets for one shard's size, so that a query loads little whatever the corpus.
-TERMS_PER_SHARD = 64
-WORDS_PER_SHARD = 400
+TERMS_PER_SHARD = 16
+# The vocabulary is one file up to this size (one request for any query, started by the
+# search page before its script runs), else split.
+VOCABULARY_FILE_BYTES = 256_000
 SYMPTOMS_PER_BLOCK = 256
 
 
@@ -73,6 +79,11 @@ class ExportReport:
     files: int
     bytes: int
     seconds: float
+    meta: dict
+
+    def meta_script(self) -> str:
+        """The meta file's script, for the page script to carry."""
+        return _script("meta", self.meta)
 
 
 def write_search_data(project, audience: str, dest: Path) -> ExportReport:
@@ -106,8 +117,9 @@ def write_search_data(project, audience: str, dest: Path) -> ExportReport:
             terms = _postings(reader, searcher, index_of)
             vocabulary = _vocabulary(target / "vocabulary.txt")
             counts = _write_sharded(writer, terms, vocabulary, reader)
+            writer.write("phrases", _synonym_phrases(project, reader, vocabulary, index_of))
             symptoms = _write_symptoms(writer, json.loads((target / MANIFEST).read_text(encoding="utf-8")))
-            writer.write("meta", {
+            meta = {
                 "version": DATA_VERSION,
                 "docCount": reader.doc_count_all(),
                 "articles": len(docs),
@@ -118,10 +130,11 @@ def write_search_data(project, audience: str, dest: Path) -> ExportReport:
                 "symptoms": symptoms,
                 "shards": counts,
                 "ranking": ranking.constants(),
-            })
+            }
+            writer.write("meta", meta)
     finally:
         ix.close()
-    return ExportReport(len(docs), len(terms), writer.files, writer.bytes, round(time.perf_counter() - started, 3))
+    return ExportReport(len(docs), len(terms), writer.files, writer.bytes, round(time.perf_counter() - started, 3), meta)
 
 
 def _postings(reader, searcher, index_of: dict[int, int]) -> dict[str, list]:
@@ -146,7 +159,9 @@ def _postings(reader, searcher, index_of: dict[int, int]) -> dict[str, list]:
 
 
 def _write_sharded(writer, terms: dict, vocabulary: dict[str, int], reader) -> dict[str, int]:
-    counts = {"t": _shard_count(len(terms), TERMS_PER_SHARD), "v": _shard_count(len(vocabulary), WORDS_PER_SHARD)}
+    vocabulary_bytes = sum(len(w.encode()) + 8 for w in vocabulary)
+    counts = {"t": _shard_count(len(terms), TERMS_PER_SHARD),
+              "v": _shard_count(vocabulary_bytes, VOCABULARY_FILE_BYTES)}
     postings: list[dict] = [{} for _ in range(counts["t"])]
     positions: list[dict] = [{} for _ in range(counts["t"])]
     latin: dict[str, dict] = {}
@@ -176,6 +191,37 @@ def _write_sharded(writer, terms: dict, vocabulary: dict[str, int], reader) -> d
     return counts
 
 
+def _synonym_phrases(project, reader, vocabulary: dict[str, int], index_of: dict[int, int]) -> dict:
+    """"word\tword…" → [[articles], [articles]]: per field, where a synonym variant of several
+    words stands as a phrase, its words split as the query segmenter splits them."""
+    from kb.search.analysis import tokenize
+    from kb.search.query import segment_with
+
+    segment = segment_with(vocabulary)
+    out = {}
+    for variant in sorted(project.synonyms.variants):
+        tokens = [t.text for t in tokenize(variant, segment=segment)]
+        if len(tokens) < 2 or "\t".join(tokens) in out:
+            continue
+        per_field = []
+        for field in FIELDS:
+            found = [_positions(reader, field, t) for t in tokens]
+            docs = set(found[0]).intersection(*found[1:])
+            per_field.append(sorted(index_of[d] for d in docs if ranking.adjacent([f[d] for f in found])))
+        out["\t".join(tokens)] = per_field
+    return out
+
+
+def _positions(reader, field: str, term: str) -> dict:
+    out = {}
+    if reader.doc_frequency(field, term):
+        m = reader.postings(field, term)
+        while m.is_active():
+            out[m.id()] = m.value_as("positions")
+            m.next()
+    return out
+
+
 def _delta_positions(flat: list) -> list:
     """[article, [positions]] pairs with each position list as gaps (smaller numbers)."""
     out = []
@@ -203,6 +249,14 @@ def _write_symptoms(writer, manifest: dict) -> dict:
     return {"count": len(table.symptoms), "shards": count, "block": SYMPTOMS_PER_BLOCK}
 
 
+def _script(name: str, value) -> str:
+    # "<" only occurs inside strings: as \u003c no article text can ever read as a tag.
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
+    # A queue, not a function call: the search page starts loading some files before the
+    # page script that receives them has run.
+    return f'(window.kbSearchQueue=window.kbSearchQueue||[]).push(["{name}",{text}]);\n'
+
+
 class _Writer:
     def __init__(self, dest: Path):
         self.dest = dest
@@ -210,11 +264,9 @@ class _Writer:
         self.bytes = 0
 
     def write(self, name: str, value) -> None:
-        # "<" only occurs inside strings: as \u003c no article text can ever read as a tag.
-        text = json.dumps(value, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
         path = self.dest / f"{name}.js"
         path.parent.mkdir(parents=True, exist_ok=True)
-        data = f'kbSearchData("{name}",{text});\n'.encode("utf-8")
+        data = _script(name, value).encode("utf-8")
         path.write_bytes(data)
         self.files += 1
         self.bytes += len(data)

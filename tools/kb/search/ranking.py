@@ -216,7 +216,7 @@ def _alternative_scores(alt: dict, scores: _Scores, data: IndexData) -> dict:
             continue
         positions = [data.positions(t, field) for t in terms]
         for doc in in_field:
-            if _adjacent([positions[k][doc] for k in range(len(terms))]):
+            if adjacent([positions[k][doc] for k in range(len(terms))]):
                 out[doc] = out.get(doc, 0.0) + _sum(pairs[doc][i] for pairs in per_term)
     return out
 
@@ -229,7 +229,7 @@ def _sum(values) -> float:
     return total
 
 
-def _adjacent(position_lists: list[list[int]]) -> bool:
+def adjacent(position_lists: list[list[int]]) -> bool:
     """Whether the first word is followed by the second at the next position, and so on."""
     later = [set(p) for p in position_lists[1:]]
     return any(all(start + k + 1 in later[k] for k in range(len(later))) for start in position_lists[0])

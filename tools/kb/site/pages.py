@@ -327,9 +327,13 @@ class SitePages:
         """search/?q=…: the results of one query, as a page that can be bookmarked or sent;
         filled in by kb-search.js from the static search data."""
         article_url = self._href(SEARCH_PAGE, article_page_path("{id}"))
+        # What every query needs starts loading with the page, before the page script runs.
+        data = self._href(SEARCH_PAGE, "assets/kb/search/")
+        early = "".join(f'<script async src="{e(data + name)}.js"></script>' for name in ("v/0", "lengths", "phrases"))
         return "\n".join([
             _front_matter(title="搜索", hide=["navigation", "toc"]),
             "# 搜索知识库\n",
+            early,
             f'<div class="kb-search" data-kb-search markdown="0">{self.search_form(SEARCH_PAGE, "kb-search__form", "搜索知识库")}',
             '<p class="kb-search__status" role="status" aria-live="polite" data-kb-status></p>',
             f'<ol class="kb-results" data-kb-results data-kb-limit="{limit}" data-kb-article-url="{e(article_url)}"></ol>',

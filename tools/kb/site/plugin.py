@@ -30,6 +30,7 @@ REVIEW_PAGE = "kb/review.md"
 SLA_PAGE = "reports/sla.md"
 ASSETS_DIR = "assets/kb"
 CSS, SCRIPTS = "kb.css", ("kb.js", "kb-search.js")
+META_MARKER = "// kb:search-meta\n"  # in kb-search.js, replaced by the search data's meta
 
 
 class KBPluginConfig(Config):
@@ -151,7 +152,11 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
         # as kb search (the index is brought up to date first).
         from kb.search.export import write_search_data
 
-        write_search_data(self.project, self.config.audience, Path(config.site_dir) / ASSETS_DIR / "search")
+        assets = Path(config.site_dir) / ASSETS_DIR
+        report = write_search_data(self.project, self.config.audience, assets / "search")
+        # The page script carries the data's meta: no request before the first query's own.
+        script = assets / "kb-search.js"
+        script.write_text(script.read_text(encoding="utf-8").replace(META_MARKER, report.meta_script(), 1), encoding="utf-8")
         if self.offline:
             # The sitemap would list page.html URLs under site_url, which do not exist online.
             for name in ("sitemap.xml", "sitemap.xml.gz"):

@@ -1,8 +1,8 @@
 // The site's search: the same engine as `kb search`, over the static search data that
 // `kb build` writes beside this script (kb/search/export.py). The query is segmented and
 // ranked as kb/search/ranking.py does, line for line; the README's "How search ranks" is
-// the specification. Data files are scripts (kbSearchData(name, value)), so the search
-// also works from file:// in the offline copy.
+// the specification. Data files are scripts (they push [name, value] onto
+// window.kbSearchQueue), so the search also works from file:// in the offline copy.
 (function () {
   "use strict";
   var script = document.currentScript;
@@ -25,11 +25,19 @@
 
   // --- loading ----------------------------------------------------------------------
   var loaded = {}, waiting = {};
-  window.kbSearchData = function (name, value) {
-    loaded[name] = value;
-    (waiting[name] || []).forEach(function (w) { w[0](value); });
+  function receive(item) {
+    var name = item[0];
+    loaded[name] = item[1];
+    (waiting[name] || []).forEach(function (w) { w[0](item[1]); });
     delete waiting[name];
-  };
+  }
+  // Data files push [name, value] onto window.kbSearchQueue; those the search page loaded
+  // before this script ran are already queued.
+  var early = window.kbSearchQueue || [];
+  window.kbSearchQueue = {push: receive};
+  early.forEach(receive);
+  // A file the page is already loading (the search page's early tags) is asked for again:
+  // the browser serves the second tag from the same request.
   function load(name) {
     if (name in loaded) return Promise.resolve(loaded[name]);
     return new Promise(function (resolve, reject) {
@@ -171,6 +179,12 @@
     return out;
   };
   StaticData.prototype.length = function (doc, f) { return loaded.lengths[f][doc]; };
+  // Articles where a synonym variant's words stand side by side in field f (written at
+  // build time, as the positions would tell), or null for other phrases.
+  StaticData.prototype.phraseDocs = function (terms, f) {
+    var known = loaded.phrases && loaded.phrases[terms.join("\t")];
+    return known ? new Set(known[f]) : null;
+  };
   StaticData.prototype.termsWithPrefix = function (prefix) {
     var part = loaded["l/" + shard(prefix, this.meta.shards.l)];
     return (part && part[prefix]) || {};
@@ -195,11 +209,9 @@
     });
     return texts;
   };
-  Planner.prototype.words = function (query) {
-    // The plain words whose document frequency the plan needs (before the common-word rule).
-    return this.plan(query, true);
-  };
-  Planner.prototype.plan = function (query, wordsOnly) {
+  // With `everyWord`, the common-word rule is not applied: the terms to load before the
+  // document frequencies that rule reads are known.
+  Planner.prototype.plan = function (query, everyWord) {
     var self = this, data = this.data, c = this.c;
     var clauses = [], terms = [], rest = query, m;
     QUOTED.lastIndex = 0;
@@ -244,10 +256,9 @@
       }
       if (token && !self.stop.has(token) && words.indexOf(token) < 0) { words.push(token); terms.push(token); }
     });
-    if (wordsOnly) return words;
     var common = data.docCount * c.commonShare;
     var frequency = words.map(function (w) { return data.docFrequency(w); });
-    if (frequency.some(function (n) { return n > 0 && n <= common; })) {
+    if (!everyWord && frequency.some(function (n) { return n > 0 && n <= common; })) {
       words = words.filter(function (w, i) { return frequency[i] <= common; });
     }
     words.forEach(function (w) {
@@ -291,14 +302,15 @@
     tokens.forEach(function (t) { if (!self.fillers.has(t) && !self.stop.has(t) && out.indexOf(t) < 0) out.push(t); });
     return out;
   };
-  function planTerms(plan) {
-    var terms = [], phrases = [];
-    plan.clauses.forEach(function (c) {
-      c.alternatives.forEach(function (a) {
-        a.terms.forEach(function (t) { terms.push(t); if (a.kind === "phrase") phrases.push(t); });
-      });
-    });
-    return {terms: terms, phrases: phrases};
+  function alternativesOf(plan, kind) {
+    var out = [];
+    plan.clauses.forEach(function (c) { c.alternatives.forEach(function (a) { if (!kind || a.kind === kind) out.push(a); }); });
+    return out;
+  }
+  function termsOf(alternatives) {
+    var out = [];
+    alternatives.forEach(function (a) { a.terms.forEach(function (t) { out.push(t); }); });
+    return out;
   }
 
   // --- scoring (kb.search.ranking.score) -----------------------------------------------
@@ -352,9 +364,10 @@
     for (var f = 0; f < FIELDS.length; f++) {
       var inField = docs.filter(function (d) { return perTerm.every(function (p) { return p.get(d)[f]; }); });
       if (!inField.length) continue;
-      var positions = terms.map(function (t) { return data.positions(t, f); });
+      var known = data.phraseDocs(terms, f);
+      var positions = known ? null : terms.map(function (t) { return data.positions(t, f); });
       inField.forEach(function (doc) {
-        if (adjacent(positions.map(function (p) { return p.get(doc); }))) {
+        if (known ? known.has(doc) : adjacent(positions.map(function (p) { return p.get(doc); }))) {
           var total = 0.0;
           perTerm.forEach(function (p) { total += p.get(doc)[f]; });
           out.set(doc, (out.get(doc) || 0.0) + total);
@@ -516,6 +529,7 @@
   var engine = null;
   function open() {
     if (!engine) {
+      // The meta comes with this script (kb build writes it in); loaded if it did not.
       engine = load("meta").then(function (meta) {
         var data = new StaticData(meta);
         return {meta: meta, data: data, planner: new Planner(data, new Synonyms(meta.synonyms), meta.ranking)};
@@ -524,23 +538,39 @@
     return engine;
   }
 
-  // Search: resolves to {hits: [{id, title, module, url, score, symptoms, snippet}], terms,
-  // didYouMean, nearest}. Only the files this query needs are loaded.
+  // Phrases that are not synonym variants need their words' positions, but only where
+  // every word is in the same field of some article.
+  function positionsNeeded(plan, data, scores) {
+    var names = [];
+    alternativesOf(plan, "phrase").forEach(function (alt) {
+      for (var f = 0; f < FIELDS.length; f++) {
+        if (data.phraseDocs(alt.terms, f)) continue;
+        var per = alt.terms.map(function (t) { return scores.of(t); }), any = false;
+        per[0].forEach(function (pair, doc) { any = any || per.every(function (p) { var x = p.get(doc); return x && x[f]; }); });
+        if (any) alt.terms.forEach(function (t) { names.push(data.positionsName(t)); });
+      }
+    });
+    return names;
+  }
+
+  // Search: resolves to {hits: [{id, title, module, score, symptoms, snippet}], terms,
+  // didYouMean, nearest}. Loads only what this query needs, in as few rounds as it can:
+  // vocabulary, then postings (with lengths and synonym phrases), then positions if a
+  // phrase needs them, then the found articles' cards.
   function search(query, limit) {
     limit = limit || 10;
     return open().then(function (e) {
-      var data = e.data, planner = e.planner;
+      var data = e.data, planner = e.planner, c = e.meta.ranking, plan;
       return loadAll(data.segmenter.needs(planner.texts(query))).then(function () {
-        var words = planner.words(query);
-        return loadAll(words.map(function (w) { return data.termName(w); }));
+        var every = planner.plan(query, true), terms = termsOf(alternativesOf(every));
+        var extra = terms.length ? ["lengths"] : [];
+        if (alternativesOf(every, "phrase").length) extra.push("phrases");
+        return loadAll(terms.map(function (t) { return data.termName(t); }).concat(extra));
       }).then(function () {
-        var plan = planner.plan(query);
-        var need = planTerms(plan);
-        return loadAll(need.terms.map(function (t) { return data.termName(t); })
-          .concat(need.phrases.map(function (t) { return data.positionsName(t); }))
-          .concat(need.terms.length ? ["lengths"] : [])).then(function () { return plan; });
-      }).then(function (plan) {
-        var ranked = rank(score(plan, data, e.meta.ranking), e.meta.ranking, limit);
+        plan = planner.plan(query);
+        return loadAll(positionsNeeded(plan, data, new Scores(data, c)));
+      }).then(function () {
+        var ranked = rank(score(plan, data, c), c, limit);
         return loadAll(ranked.map(function (r) { return "d/" + r[0]; })).then(function () {
           var hits = ranked.map(function (r) {
             var d = loaded["d/" + r[0]];
@@ -563,6 +593,7 @@
   }
   window.kbSearchEngine = {search: search, marked: marked};
 })();
+// kb:search-meta
 
 // The search page (search/?q=…, search.html?q=… offline): a shareable page of results.
 (function () {
