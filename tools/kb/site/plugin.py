@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from pathlib import Path
 
 from mkdocs.config import config_options as c
@@ -162,6 +163,9 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
             for name in ("sitemap.xml", "sitemap.xml.gz"):
                 Path(config.site_dir, name).unlink(missing_ok=True)
 
+    def on_post_page(self, output, page, config):
+        return name_nav_sections(output)
+
     def on_page_markdown(self, markdown, page, config, files):
         if page.file.generated_by:
             return markdown
@@ -171,6 +175,21 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
         if guide:
             markdown += f"\n\n[打印整本指南（{guide.title}，共 {len(guide.pages)} 页）](print.md){{ .md-button }}\n"
         return self.pages.expand_markers(self.pages.rewrite(markdown, src, source_dir), src)
+
+
+_NAV_TITLE = re.compile(r'<label class="md-nav__title" for="(__nav_[\d_]+)">(.*?)</label>', re.S)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def name_nav_sections(html: str) -> str:
+    """Material labels a nav section by its expand toggle, which holds only an icon: two
+    nameless navigation landmarks on a training page (axe: landmark-unique). Name each by
+    its section title instead; a theme without that markup is left as it is."""
+    for m in _NAV_TITLE.finditer(html):
+        title = " ".join(_TAG.sub(" ", m.group(2)).split())
+        if title:
+            html = html.replace(f'aria-labelledby="{m.group(1)}_label"', f'aria-label="{title}"', 1)
+    return html
 
 
 def _nav_lists(nav):

@@ -646,7 +646,7 @@
       }
       nearest.replaceChildren();
       if (result.nearest.length) {
-        nearest.append(el("h3", {}, ["相近的现象"]), el("ul", {}, result.nearest.map(function (n) {
+        nearest.append(el("h2", {}, ["相近的现象"]), el("ul", {}, result.nearest.map(function (n) {
           return el("li", {}, [el("a", {href: articleHref(results, n.id, [])}, [n.symptom]), " → " + n.id + " " + n.title]);
         })));
       }
