@@ -6,7 +6,7 @@ but the local server (or, offline, nothing but files) was contacted. Screenshots
 home page, an article and a search result are saved to tests/artifacts/screenshots/
 (printed at the end of the run) so a human can see what a caller sees."""
 
-from urllib.parse import unquote, urlparse
+from urllib.parse import quote, unquote, urlparse
 
 import pytest
 
@@ -79,6 +79,48 @@ def test_search_result_opens_the_article(page, served_site, screenshot):
     assert "KB-0029" in page.locator(".kb-status").inner_text()
     assert page.locator("article mark.kb-highlight", has_text="ORA-12541").count() >= 1  # the whole code, marked
     screenshot(page, "article")
+
+
+def test_search_page_keys_and_announced_count(page, served_site):
+    """A shared link (search/?q=…) answers at once; the count is announced; ↓ goes from
+    the box to the first result, ↓/↑ move, Esc goes back to the box; Enter opens."""
+    page.goto(served_site + "/search/?q=" + quote("公文发送失败"))
+    page.wait_for_selector(DONE, state="attached")
+    status = page.locator("[data-kb-status]")
+    assert status.get_attribute("aria-live") == "polite" and "找到" in status.inner_text()
+    links = page.locator(RESULT)
+    assert links.count() >= 2
+    page.focus(".kb-search__form input[name=q]")
+    page.keyboard.press("ArrowDown")
+    assert page.evaluate("document.activeElement.getAttribute('href')") == links.nth(0).get_attribute("href")
+    page.keyboard.press("ArrowDown")
+    assert page.evaluate("document.activeElement.getAttribute('href')") == links.nth(1).get_attribute("href")
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("Escape")
+    assert page.evaluate("document.activeElement.name") == "q"
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/kb/KB-0001/**")
+
+
+def test_nothing_found_offers_spelling_symptoms_and_hotline(page, served_site):
+    page.goto(served_site + "/search/?q=ORA-12514")  # a digit swapped: ORA-12541 exists
+    page.wait_for_selector(DONE, state="attached")
+    assert page.locator(RESULT).count() == 0
+    help_box = page.locator("[data-kb-noresult]")
+    assert help_box.is_visible()
+    assert "ora-12541" in page.locator("[data-kb-suggestions]").inner_text()
+    assert "KB-0029" in page.locator("[data-kb-nearest]").inner_text()  # ORA-12541 is one of its symptoms
+    assert "400-810-2468" in help_box.inner_text()  # the hotline, from commitments.yml
+
+
+def test_short_query_is_cut_off_not_every_page(page, served_site):
+    page.goto(served_site + "/search/?q=" + quote("打印"))
+    page.wait_for_selector(DONE, state="attached")
+    count = page.locator(RESULT).count()
+    assert 1 <= count <= 10
+    cards = page.locator("[data-kb-results] li.kb-result").all_inner_texts()
+    assert not any("缺少" in c or "下次审核" in c for c in cards)
 
 
 def test_copy_link_button(page, served_site):

@@ -92,7 +92,8 @@ def plan_query(query: str, segment: Callable[[str], list[str]], synonyms: Synony
             alternatives = _phrase_alternatives(tokens, data, loose=True) if len(tokens) > 1 else _word_alternatives(tokens[0], data)
             weighted.append((alternatives, weight))
             terms.append(normalise(v))
-            terms += _loose_words(tokens) if len(tokens) > 1 else []
+            if weight == 1.0 and len(tokens) > 1:  # the caller's own words are marked one by one too
+                terms += _loose_words(tokens)
         if weighted:
             clauses.append(_clause(weighted))
     # Characters the index has no word for come out one by one (合作方 → 合 作 方); as

@@ -241,7 +241,7 @@
         var alternatives = tokens.length > 1 ? self.phraseAlternatives(tokens, true) : self.wordAlternatives(tokens[0]);
         weighted.push([alternatives, weight]);
         terms.push(normalise(v));
-        if (tokens.length > 1) self.looseWords(tokens).forEach(function (t) { terms.push(t); });
+        if (weight === 1.0 && tokens.length > 1) self.looseWords(tokens).forEach(function (t) { terms.push(t); });
       });
       if (weighted.length) clauses.push(clause(weighted, 1.0));
     });
@@ -396,12 +396,14 @@
     });
     return total;
   }
+  // [[doc, score] best first, at most `limit`], and how many passed the relevance cut-off.
   function rank(scored, c, limit) {
     var ranked = Array.from(scored.entries());
-    if (!ranked.length) return [];
+    if (!ranked.length) return {top: [], total: 0};
     ranked.sort(function (a, b) { return b[1] - a[1] || a[0] - b[0]; });
     var floor = ranked[0][1] * c.relevanceCutoff;
-    return ranked.filter(function (r) { return r[1] >= floor; }).slice(0, limit);
+    ranked = ranked.filter(function (r) { return r[1] >= floor; });
+    return {top: ranked.slice(0, limit), total: ranked.length};
   }
 
   // --- when nothing is found (kb.search.ranking.suggest, SymptomTable.nearest) --------------
@@ -570,7 +572,7 @@
         plan = planner.plan(query);
         return loadAll(positionsNeeded(plan, data, new Scores(data, c)));
       }).then(function () {
-        var ranked = rank(score(plan, data, c), c, limit);
+        var found = rank(score(plan, data, c), c, limit), ranked = found.top;
         return loadAll(ranked.map(function (r) { return "d/" + r[0]; })).then(function () {
           var hits = ranked.map(function (r) {
             var d = loaded["d/" + r[0]];
@@ -578,7 +580,7 @@
                     symptoms: d[3].filter(function (s) { return containsAny(s, plan.terms); }),
                     snippet: snippet(d[4], plan.terms)};
           });
-          var result = {query: query, hits: hits, terms: plan.terms, didYouMean: [], nearest: []};
+          var result = {query: query, hits: hits, total: found.total, terms: plan.terms, didYouMean: [], nearest: []};
           if (hits.length) return result;
           var latin = plan.terms.filter(isLatin);
           return loadAll(latin.map(function (t) { return data.termName(t); })
@@ -632,7 +634,7 @@
     });
     none.hidden = result.hits.length > 0;
     status.textContent = result.hits.length
-      ? "找到 " + result.hits.length + " 篇相关文章" + (result.hits.length >= page.limit ? "（显示最相关的 " + page.limit + " 篇）" : "")
+      ? "找到 " + result.total + " 篇相关文章" + (result.total > result.hits.length ? "，显示最相关的 " + result.hits.length + " 篇" : "")
       : "没有找到与“" + result.query + "”匹配的文章";
     if (!result.hits.length) {
       var suggestions = page.suggestions, nearest = page.nearest;
