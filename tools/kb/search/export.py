@@ -36,7 +36,7 @@ from pathlib import Path
 from kb.search import ranking
 from kb.search.index import FIELDS, MANIFEST, index_dir
 
-DATA_VERSION = 1
+DATA_VERSION = 1  # bump when the files' layout changes
 # Rough targets for one shard's size, so that a query loads little whatever the corpus.
 TERMS_PER_SHARD = 16
 # The vocabulary is one file up to this size (one request for any query, started by the
@@ -94,7 +94,7 @@ def write_search_data(project, audience: str, dest: Path) -> ExportReport:
     from whoosh import index as windex
 
     from kb.search.index import update_index
-    from kb.search.query import _vocabulary
+    from kb.search.query import read_vocabulary
 
     started = time.perf_counter()
     update_index(project, audience)
@@ -115,7 +115,7 @@ def write_search_data(project, audience: str, dest: Path) -> ExportReport:
                                         [s for s in stored["symptoms"].split("\n") if s], stored["body"]])
             writer.write("lengths", [[reader.doc_field_length(n, f) for _, n, _ in docs] for f in FIELDS])
             terms = _postings(reader, searcher, index_of)
-            vocabulary = _vocabulary(target / "vocabulary.txt")
+            vocabulary = read_vocabulary(target / "vocabulary.txt")
             counts = _write_sharded(writer, terms, vocabulary, reader)
             writer.write("phrases", _synonym_phrases(project, reader, vocabulary, index_of))
             symptoms = _write_symptoms(writer, json.loads((target / MANIFEST).read_text(encoding="utf-8")))
@@ -270,9 +270,3 @@ class _Writer:
         path.write_bytes(data)
         self.files += 1
         self.bytes += len(data)
-
-
-def relative_data_dir() -> str:
-    """Where the data go in a built site (beside the page script)."""
-    return "assets/kb/search"
-

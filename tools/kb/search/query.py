@@ -50,7 +50,7 @@ class SearchResult:
         return asdict(self)
 
 
-def _vocabulary(path: Path) -> dict[str, int]:
+def read_vocabulary(path: Path) -> dict[str, int]:
     """word → number of articles, from the index's vocabulary.txt (word TAB count)."""
     try:
         lines = path.read_text(encoding="utf-8").split("\n")
@@ -105,7 +105,7 @@ class _OpenIndex:
         self.target, self.key = target, key
         self.index = windex.open_dir(str(target))
         self.searcher = self.index.searcher()
-        self.vocabulary = _vocabulary(target / "vocabulary.txt")
+        self.vocabulary = read_vocabulary(target / "vocabulary.txt")
 
     @cached_property
     def segment(self):
