@@ -190,7 +190,7 @@ def test_offline_copy_needs_no_internet(offline_sample):
         assert "unpkg.com" not in html, page
     home = (site / "index.html").read_text(encoding="utf-8")
     assert "iframe-worker" not in home  # Material's search worker shim: our search has no worker
-    assert '<script src="assets/kb/kb-search.js"></script>' in home
+    assert '<script src="assets/kb/kb-search.js" async></script>' in home
     data = read_search_data(site)  # scripts, not JSON: loadable from file://
     assert data["d/0"][0] == "KB-0001" and "公文" in data["d/0"][1]
 

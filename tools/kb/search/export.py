@@ -11,10 +11,13 @@ data are split so that a query loads only what it needs:
                      written into kb-search.js itself (no request before the first query)
     lengths.js       every article's two field lengths (whoosh's, as BM25 reads them)
     v/<n>.js         query vocabulary (word → articles), by the word's first character
-    t/<n>.js         postings (per field: idf, article, weight) and document frequency, by term
+    t/<n>.js         postings (per field: idf, article, weight) and document frequency, by
+                     term; a term in many articles has a file of its own (t/x<n>.js, listed
+                     in the meta), so a shard never makes a rare word costly
     phrases.js       where each synonym variant of several words stands as a phrase (so
                      the page needs no positions for synonyms)
-    p/<n>.js         positions, by term: loaded only for other phrases ("quoted", 合作方)
+    p/<n>.js         positions, by term (p/x<n>.js for a term of its own): loaded only for
+                     other phrases ("quoted", 合作方)
     d/<n>.js         one article: id, title, module, symptoms, plain body for the snippet
     s/<n>.js         symptom bigrams → symptoms, for "nearest symptoms" when nothing is found
     y/<n>.js         the symptoms themselves, in blocks
@@ -39,10 +42,12 @@ from kb.search.index import FIELDS, MANIFEST, index_dir
 DATA_VERSION = 1  # bump when the files' layout changes
 # Rough targets for one shard's size, so that a query loads little whatever the corpus.
 TERMS_PER_SHARD = 16
+# A term with this many postings or more is a file of its own (6 KB gzipped at 1,500).
+OWN_FILE_POSTINGS = 128
 # The vocabulary is one file up to this size (one request for any query, started by the
 # search page before its script runs), else split.
 VOCABULARY_FILE_BYTES = 256_000
-SYMPTOMS_PER_BLOCK = 256
+SYMPTOMS_PER_BLOCK = 64
 
 
 def shard(key: str, count: int) -> int:
@@ -158,25 +163,33 @@ def _postings(reader, searcher, index_of: dict[int, int]) -> dict[str, list]:
     return terms
 
 
-def _write_sharded(writer, terms: dict, vocabulary: dict[str, int], reader) -> dict[str, int]:
+def _write_sharded(writer, terms: dict, vocabulary: dict[str, int], reader) -> dict:
     vocabulary_bytes = sum(len(w.encode()) + 8 for w in vocabulary)
     counts = {"t": _shard_count(len(terms), TERMS_PER_SHARD),
               "v": _shard_count(vocabulary_bytes, VOCABULARY_FILE_BYTES)}
     postings: list[dict] = [{} for _ in range(counts["t"])]
     positions: list[dict] = [{} for _ in range(counts["t"])]
+    own: dict[str, int] = {}
     latin: dict[str, dict] = {}
     for term, per_field in terms.items():
-        n = shard(term, counts["t"])
         frequency = max(e[3] if e else 0 for e in per_field)
-        postings[n][term] = [frequency] + [
+        entry = [frequency] + [
             [e[0], [x if i % 2 == 0 else float(float32_text(x)) for i, x in enumerate(e[1])]] if e else 0
             for e in per_field]
-        positions[n][term] = [_delta_positions(e[2]) if e else 0 for e in per_field]
+        where = [_delta_positions(e[2]) if e else 0 for e in per_field]
+        if sum(len(e[1]) // 2 for e in per_field if e) >= OWN_FILE_POSTINGS:
+            own[term] = n = len(own)
+            writer.write(f"t/x{n}", {term: entry})
+            writer.write(f"p/x{n}", {term: where})
+        else:
+            n = shard(term, counts["t"])
+            postings[n][term], positions[n][term] = entry, where
         if not ranking.is_han(term[:1]) and len(term) >= 2:
             latin.setdefault(term[:2], {})[term] = frequency
     for n in range(counts["t"]):
         writer.write(f"t/{n}", postings[n])
         writer.write(f"p/{n}", positions[n])
+    counts["own"] = own
     counts["l"] = _shard_count(len(latin), 16)
     by_prefix: list[dict] = [{} for _ in range(counts["l"])]
     for prefix, found in latin.items():

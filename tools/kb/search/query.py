@@ -21,6 +21,7 @@ from kb.search.synonyms import normalise
 
 _HAN_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 SNIPPET_WIDTH = 90
+TERM_SCORES_KEPT = 1000  # terms whose scores an open index keeps between queries (memory bound)
 
 
 @dataclass
@@ -114,6 +115,17 @@ class _OpenIndex:
         return segment_with(self.vocabulary)
 
     @cached_property
+    def term_scores(self) -> dict:
+        """Each term's BM25 scores, kept while this index is open (ranking._Scores); a
+        query's terms recur across the queries of a session (synonym groups above all)."""
+        return {}
+
+    @cached_property
+    def lengths(self) -> dict[str, dict[int, int]]:
+        """Field lengths read so far, per field: docnum → length."""
+        return {f: {} for f in FIELDS}
+
+    @cached_property
     def symptom_table(self) -> SymptomTable:
         """Loaded on the first query that finds nothing."""
         import json
@@ -150,6 +162,7 @@ class WhooshData:
         self.doc_count = self.reader.doc_count_all()
         self.avg_length = {f: opened.searcher.avg_field_length(f) or 1 for f in FIELDS}
         self._idf = opened.searcher.idf
+        self._lengths = opened.lengths
 
     def has_word(self, word: str) -> bool:
         return word in self.vocabulary
@@ -180,7 +193,11 @@ class WhooshData:
         return out
 
     def length(self, doc: int, field: str) -> float:
-        return self.reader.doc_field_length(doc, field)
+        known = self._lengths[field]
+        value = known.get(doc)
+        if value is None:
+            value = known[doc] = self.reader.doc_field_length(doc, field)
+        return value
 
     def terms_with_prefix(self, prefix: str) -> dict[str, int]:
         """Live terms of either field starting with `prefix`, with their document frequency."""
@@ -211,7 +228,9 @@ def search(project: Project, query: str, *, audience: str = "public", limit: int
     plan = plan_query(query, opened.segment, project.synonyms, data)
     terms = plan["terms"]
     result = SearchResult(query, [], terms)
-    scored = score(plan, data)
+    if len(opened.term_scores) > TERM_SCORES_KEPT:
+        opened.term_scores.clear()
+    scored = score(plan, data, opened.term_scores)
     reader = data.reader
     if module:
         scored = {doc: s for doc, s in scored.items() if reader.stored_fields(doc)["module"] == module}

@@ -170,11 +170,12 @@ def bm25(idf: float, tf: float, fl: float, avgfl: float) -> float:
 
 
 class _Scores:
-    """Per-query cache of every term's per-field BM25 scores: doc → [head, body]."""
+    """Every term's per-field BM25 scores (doc → [head, body]), computed once per term:
+    per query, or for as long as `cache` is kept (it must be dropped when the index changes)."""
 
-    def __init__(self, data: IndexData):
+    def __init__(self, data: IndexData, cache: dict | None = None):
         self.data = data
-        self.cache: dict[str, dict] = {}
+        self.cache: dict[str, dict] = {} if cache is None else cache
 
     def of(self, term: str) -> dict:
         found = self.cache.get(term)
@@ -236,9 +237,9 @@ def adjacent(position_lists: list[list[int]]) -> bool:
     return any(all(start + k + 1 in later[k] for k in range(len(later))) for start in position_lists[0])
 
 
-def score(plan: dict, data: IndexData) -> dict:
-    """doc → score for every document any clause matches."""
-    scores = _Scores(data)
+def score(plan: dict, data: IndexData, cache: dict | None = None) -> dict:
+    """doc → score for every document any clause matches; `cache` as in _Scores."""
+    scores = _Scores(data, cache)
     total: dict = {}
     for clause in plan["clauses"]:
         best: dict = {}

@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 from mkdocs.config import config_options as c
+from mkdocs.config.config_options import ExtraScriptValue
 from mkdocs.config.base import Config
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority
@@ -72,7 +73,12 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
         self.guides = find_guides(config.nav)
         self._add_modules_to_nav(config.nav)
         config.extra_css.append(f"{ASSETS_DIR}/{CSS}")
-        config.extra_javascript += [f"{ASSETS_DIR}/{name}" for name in SCRIPTS]
+        config.extra_javascript.append(f"{ASSETS_DIR}/kb.js")
+        # The search script starts on a shared search/?q=… link while the theme's own
+        # scripts are still loading: async, it does not wait for them.
+        search_script = ExtraScriptValue(f"{ASSETS_DIR}/kb-search.js")
+        search_script.async_ = True
+        config.extra_javascript.append(search_script)
         offline = config.plugins.get("material/offline")
         self.offline = bool(offline and offline.config.enabled)
         # The offline plugin adds a shim for Material's search worker from unpkg.com; our

@@ -92,7 +92,7 @@
     this.shards = meta.shards.v;
   }
   Segmenter.prototype.count = function (word) {
-    var part = loaded["v/" + shard(word[0], this.shards)];
+    var part = loaded["v/" + shard(String.fromCodePoint(word.codePointAt(0)), this.shards)];
     return part && Object.prototype.hasOwnProperty.call(part, word) ? part[word] : 0;
   };
   Segmenter.prototype.needs = function (texts) {
@@ -150,8 +150,13 @@
     this.avgLength = meta.avgLength;
     this.segmenter = new Segmenter(meta);
   }
-  StaticData.prototype.termName = function (term) { return "t/" + shard(term, this.meta.shards.t); };
-  StaticData.prototype.positionsName = function (term) { return "p/" + shard(term, this.meta.shards.t); };
+  // A term in many articles is a file of its own (shards.own: term → number).
+  StaticData.prototype.fileOf = function (folder, term) {
+    var own = this.meta.shards.own;
+    return Object.prototype.hasOwnProperty.call(own, term) ? folder + "/x" + own[term] : folder + "/" + shard(term, this.meta.shards.t);
+  };
+  StaticData.prototype.termName = function (term) { return this.fileOf("t", term); };
+  StaticData.prototype.positionsName = function (term) { return this.fileOf("p", term); };
   StaticData.prototype.entry = function (term) {
     var part = loaded[this.termName(term)];
     return part && Object.prototype.hasOwnProperty.call(part, term) ? part[term] : null;
@@ -583,12 +588,13 @@
           var result = {query: query, hits: hits, total: found.total, terms: plan.terms, didYouMean: [], nearest: []};
           if (hits.length) return result;
           var latin = plan.terms.filter(isLatin);
-          return loadAll(latin.map(function (t) { return data.termName(t); })
-            .concat(latin.map(function (t) { return "l/" + shard(Array.from(t).slice(0, 2).join(""), e.meta.shards.l); })))
-            .then(function () {
-              result.didYouMean = suggest(plan.terms, data);
-              return nearest(query, e.meta, 5);
-            }).then(function (found) { result.nearest = found; return result; });
+          var spelling = loadAll(latin.map(function (t) { return data.termName(t); })
+            .concat(latin.map(function (t) { return "l/" + shard(Array.from(t).slice(0, 2).join(""), e.meta.shards.l); })));
+          return Promise.all([spelling, nearest(query, e.meta, 5)]).then(function (done) {
+            result.didYouMean = suggest(plan.terms, data);
+            result.nearest = done[1];
+            return result;
+          });
         });
       });
     });
@@ -601,7 +607,10 @@
 (function () {
   "use strict";
   var engine = window.kbSearchEngine;
-  var site = window.kbSite || {};
+  var LIMIT = 10;
+  // A shared link (search/?q=…): the search starts now, while the page is still loading.
+  var linked = new URLSearchParams(location.search).get("q") || "";
+  var early = linked.trim() ? {query: linked.trim(), result: engine.search(linked.trim(), LIMIT), started: performance.now()} : null;
 
   function el(tag, attrs, children) {
     var node = document.createElement(tag);
@@ -667,8 +676,14 @@
       return Promise.resolve();
     }
     page.status.textContent = "正在搜索…";
-    var started = performance.now();
-    return engine.search(query, page.limit).then(function (result) {
+    var started = performance.now(), pending;
+    if (early && early.query === query && page.limit === LIMIT) {
+      pending = early.result; started = early.started;
+    } else {
+      pending = engine.search(query, page.limit);
+    }
+    early = null;
+    return pending.then(function (result) {
       if (page.input.value.trim() !== query) return;  // a newer query is on its way
       render(page, result);
       page.results.setAttribute("data-kb-ms", String(Math.round(performance.now() - started)));
@@ -709,7 +724,7 @@
       results: results, form: root.querySelector("form"), input: root.querySelector("input[name=q]"),
       status: root.querySelector("[data-kb-status]"), none: root.querySelector("[data-kb-noresult]"),
       suggestions: root.querySelector("[data-kb-suggestions]"), nearest: root.querySelector("[data-kb-nearest]"),
-      limit: Number(results.getAttribute("data-kb-limit")) || 10
+      limit: Number(results.getAttribute("data-kb-limit")) || LIMIT
     };
     var query = new URLSearchParams(location.search).get("q") || "";
     page.input.value = query;
