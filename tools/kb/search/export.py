@@ -30,10 +30,14 @@ the audience (or of a deleted one still in a segment) reaches these files.
 
 from __future__ import annotations
 
+import gc
 import json
 import shutil
 import struct
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from kb.search import ranking
@@ -96,13 +100,34 @@ def write_search_data(project, audience: str, dest: Path) -> ExportReport:
     up to date first (incrementally, as `kb index` does)."""
     import time
 
-    from whoosh import index as windex
-
     from kb.search.index import update_index
-    from kb.search.query import read_vocabulary
 
     started = time.perf_counter()
     update_index(project, audience)
+    with _without_cycle_collection():
+        report = _write(project, audience, dest)
+    report.seconds = round(time.perf_counter() - started, 3)
+    return report
+
+
+@contextmanager
+def _without_cycle_collection():
+    """The export makes millions of small lists that never form cycles; Python's cycle
+    collector, run again and again as they pile up, cost a fifth of its time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _write(project, audience: str, dest: Path) -> ExportReport:
+    from whoosh import index as windex
+
+    from kb.search.query import read_vocabulary
+
     target = index_dir(project, audience)
     if dest.exists():
         shutil.rmtree(dest)
@@ -139,12 +164,16 @@ def write_search_data(project, audience: str, dest: Path) -> ExportReport:
             writer.write("meta", meta)
     finally:
         ix.close()
-    return ExportReport(len(docs), len(terms), writer.files, writer.bytes, round(time.perf_counter() - started, 3), meta)
+        writer.close()
+    return ExportReport(len(docs), len(terms), writer.files, writer.bytes, 0.0, meta)
 
 
 def _postings(reader, searcher, index_of: dict[int, int]) -> dict[str, list]:
-    """term → [[idf, [article, weight, …], [article, [positions], …]] per field]; only
-    terms some live document has."""
+    """term → per field [idf, [article, weight, …], [article, [position gaps], …], df]
+    (None where the field lacks it), in the form the files hold; only terms some live
+    document has."""
+    doc_of = [index_of.get(n, -1) for n in range(reader.doc_count_all())]
+    weight_of = _page_weight
     terms: dict[str, list] = {}
     for f_index, field in enumerate(FIELDS):
         for raw in reader.lexicon(field):
@@ -152,15 +181,23 @@ def _postings(reader, searcher, index_of: dict[int, int]) -> dict[str, list]:
             m = reader.postings(field, term)
             weights, positions = [], []
             while m.is_active():
-                doc = index_of[m.id()]
-                weights += [doc, m.weight()]
-                positions += [doc, m.value_as("positions")]
+                doc = doc_of[m.id()]
+                at = m.value_as("positions")
+                weights += (doc, weight_of(m.weight()))
+                # Gaps between positions: smaller numbers to download.
+                positions += (doc, [at[0], *[b - a for a, b in zip(at, at[1:])]] if at else at)
                 m.next()
             if not weights:
                 continue  # only deleted documents had it
             entry = terms.setdefault(term, [None, None])
             entry[f_index] = [searcher.idf(field, term), weights, positions, reader.doc_frequency(field, term)]
     return terms
+
+
+@lru_cache(maxsize=4096)
+def _page_weight(weight: float) -> float:
+    """A whoosh float32 weight as the shortest float that the page's Math.fround reads back."""
+    return float(float32_text(weight))
 
 
 def _write_sharded(writer, terms: dict, vocabulary: dict[str, int], reader) -> dict:
@@ -173,10 +210,8 @@ def _write_sharded(writer, terms: dict, vocabulary: dict[str, int], reader) -> d
     latin: dict[str, dict] = {}
     for term, per_field in terms.items():
         frequency = max(e[3] if e else 0 for e in per_field)
-        entry = [frequency] + [
-            [e[0], [x if i % 2 == 0 else float(float32_text(x)) for i, x in enumerate(e[1])]] if e else 0
-            for e in per_field]
-        where = [_delta_positions(e[2]) if e else 0 for e in per_field]
+        entry = [frequency] + [[e[0], e[1]] if e else 0 for e in per_field]
+        where = [e[2] if e else 0 for e in per_field]
         if sum(len(e[1]) // 2 for e in per_field if e) >= OWN_FILE_POSTINGS:
             own[term] = n = len(own)
             writer.write(f"t/x{n}", {term: entry})
@@ -235,15 +270,6 @@ def _positions(reader, field: str, term: str) -> dict:
     return out
 
 
-def _delta_positions(flat: list) -> list:
-    """[article, [positions]] pairs with each position list as gaps (smaller numbers)."""
-    out = []
-    for i in range(0, len(flat), 2):
-        positions = flat[i + 1]
-        out += [flat[i], [p - (positions[k - 1] if k else 0) for k, p in enumerate(positions)]]
-    return out
-
-
 def _write_symptoms(writer, manifest: dict) -> dict:
     """The "nearest symptoms" table (kb.search.query.SymptomTable) as files: bigram → the
     symptoms that have it, each with its bigram count; the symptoms in blocks."""
@@ -271,15 +297,29 @@ def _script(name: str, value) -> str:
 
 
 class _Writer:
+    """Writes the files on a few threads: creating thousands of small files is most of
+    the cost, and the file system calls run outside the GIL."""
+
     def __init__(self, dest: Path):
         self.dest = dest
         self.files = 0
         self.bytes = 0
+        self.folders: set[Path] = set()
+        self.pool = ThreadPoolExecutor(max_workers=4)
+        self.pending = []
 
     def write(self, name: str, value) -> None:
         path = self.dest / f"{name}.js"
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.parent not in self.folders:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.folders.add(path.parent)
         data = _script(name, value).encode("utf-8")
-        path.write_bytes(data)
+        self.pending.append(self.pool.submit(path.write_bytes, data))
         self.files += 1
         self.bytes += len(data)
+
+    def close(self) -> None:
+        """Wait for every file; the first failure is raised."""
+        self.pool.shutdown(wait=True)
+        for future in self.pending:
+            future.result()
