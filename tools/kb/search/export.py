@@ -38,12 +38,13 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
 
 from kb.search import ranking
 from kb.search.index import FIELDS, MANIFEST, index_dir
 
-DATA_VERSION = 1  # bump when the files' layout changes
+DATA_VERSION = 2  # bump when the files' layout changes
 # Rough targets for one shard's size, so that a query loads little whatever the corpus.
 TERMS_PER_SHARD = 16
 # A term with this many postings or more is a file of its own (6 KB gzipped at 1,500).
@@ -169,9 +170,10 @@ def _write(project, audience: str, dest: Path) -> ExportReport:
 
 
 def _postings(reader, searcher, index_of: dict[int, int]) -> dict[str, list]:
-    """term → per field [idf, [article, weight, …], [article, [position gaps], …], df]
-    (None where the field lacks it), in the form the files hold; only terms some live
-    document has."""
+    """term → per field [idf, [article gap, weight, …], [article gap, [position gaps], …],
+    df] (None where the field lacks it), in the form the files hold; only terms some live
+    document has. Articles ascend, each written as its distance from the one before, and
+    positions likewise: smaller numbers to download."""
     doc_of = [index_of.get(n, -1) for n in range(reader.doc_count_all())]
     weight_of = _page_weight
     terms: dict[str, list] = {}
@@ -179,16 +181,18 @@ def _postings(reader, searcher, index_of: dict[int, int]) -> dict[str, list]:
         for raw in reader.lexicon(field):
             term = raw.decode("utf-8") if isinstance(raw, bytes) else raw
             m = reader.postings(field, term)
-            weights, positions = [], []
+            found = []
             while m.is_active():
-                doc = doc_of[m.id()]
-                at = m.value_as("positions")
-                weights += (doc, weight_of(m.weight()))
-                # Gaps between positions: smaller numbers to download.
-                positions += (doc, [at[0], *[b - a for a, b in zip(at, at[1:])]] if at else at)
+                found.append((doc_of[m.id()], m.weight(), m.value_as("positions")))
                 m.next()
-            if not weights:
+            if not found:
                 continue  # only deleted documents had it
+            found.sort(key=itemgetter(0))
+            weights, positions, last = [], [], 0
+            for doc, weight, at in found:
+                weights += (doc - last, weight_of(weight))
+                positions += (doc - last, [at[0], *[b - a for a, b in zip(at, at[1:])]] if at else at)
+                last = doc
             entry = terms.setdefault(term, [None, None])
             entry[f_index] = [searcher.idf(field, term), weights, positions, reader.doc_frequency(field, term)]
     return terms
@@ -206,14 +210,16 @@ def _write_sharded(writer, terms: dict, vocabulary: dict[str, int], reader) -> d
               "v": _shard_count(vocabulary_bytes, VOCABULARY_FILE_BYTES)}
     postings: list[dict] = [{} for _ in range(counts["t"])]
     positions: list[dict] = [{} for _ in range(counts["t"])]
-    own: dict[str, int] = {}
+    own: dict[str, list] = {}
     latin: dict[str, dict] = {}
     for term, per_field in terms.items():
         frequency = max(e[3] if e else 0 for e in per_field)
         entry = [frequency] + [[e[0], e[1]] if e else 0 for e in per_field]
         where = [e[2] if e else 0 for e in per_field]
         if sum(len(e[1]) // 2 for e in per_field if e) >= OWN_FILE_POSTINGS:
-            own[term] = n = len(own)
+            n = len(own)
+            own[term] = [n, frequency]  # with its document frequency: a word too common to
+            # count in a query (ranking.COMMON_SHARE) is known as such without its file
             writer.write(f"t/x{n}", {term: entry})
             writer.write(f"p/x{n}", {term: where})
         else:

@@ -150,10 +150,19 @@
     this.avgLength = meta.avgLength;
     this.segmenter = new Segmenter(meta);
   }
-  // A term in many articles is a file of its own (shards.own: term → number).
-  StaticData.prototype.fileOf = function (folder, term) {
+  // A term in many articles is a file of its own (shards.own: term → [number, df]).
+  StaticData.prototype.own = function (term) {
     var own = this.meta.shards.own;
-    return Object.prototype.hasOwnProperty.call(own, term) ? folder + "/x" + own[term] : folder + "/" + shard(term, this.meta.shards.t);
+    return Object.prototype.hasOwnProperty.call(own, term) ? own[term] : null;
+  };
+  StaticData.prototype.fileOf = function (folder, term) {
+    var own = this.own(term);
+    return own ? folder + "/x" + own[0] : folder + "/" + shard(term, this.meta.shards.t);
+  };
+  // Too common to count if the query has rarer words (known without loading its file).
+  StaticData.prototype.tooCommon = function (term) {
+    var own = this.own(term);
+    return own !== null && own[1] > this.docCount * this.meta.ranking.commonShare;
   };
   StaticData.prototype.termName = function (term) { return this.fileOf("t", term); };
   StaticData.prototype.positionsName = function (term) { return this.fileOf("p", term); };
@@ -162,13 +171,19 @@
     return part && Object.prototype.hasOwnProperty.call(part, term) ? part[term] : null;
   };
   StaticData.prototype.hasWord = function (word) { return this.segmenter.count(word) > 0; };
-  StaticData.prototype.docFrequency = function (term) { var e = this.entry(term); return e ? e[0] : 0; };
+  StaticData.prototype.docFrequency = function (term) {
+    var own = this.own(term), e;
+    if (own) return own[1];
+    e = this.entry(term);
+    return e ? e[0] : 0;
+  };
   // doc → weight (a Map: insertion order is the article order, as in the file)
   StaticData.prototype.postings = function (term, f) {
     var e = this.entry(term), out = new Map();
     if (!e || !e[1 + f]) return out;
     var flat = e[1 + f][1];
-    for (var i = 0; i < flat.length; i += 2) out.set(flat[i], Math.fround(flat[i + 1]));
+    // Articles are written as gaps from the one before (kb.search.export._postings).
+    for (var i = 0, doc = 0; i < flat.length; i += 2) { doc += flat[i]; out.set(doc, Math.fround(flat[i + 1])); }
     return out;
   };
   StaticData.prototype.idf = function (term, f) { return this.entry(term)[1 + f][0]; };
@@ -176,10 +191,11 @@
     var part = loaded[this.positionsName(term)], out = new Map();
     var e = part && part[term];
     if (!e || !e[f]) return out;
-    for (var i = 0; i < e[f].length; i += 2) {
+    for (var i = 0, doc = 0; i < e[f].length; i += 2) {
       var gaps = e[f][i + 1], at = 0, list = [];
       for (var k = 0; k < gaps.length; k++) { at += gaps[k]; list.push(at); }
-      out.set(e[f][i], list);
+      doc += e[f][i];
+      out.set(doc, list);
     }
     return out;
   };
@@ -569,12 +585,17 @@
     return open().then(function (e) {
       var data = e.data, planner = e.planner, c = e.meta.ranking, plan;
       return loadAll(data.segmenter.needs(planner.texts(query))).then(function () {
+        // Every term the plan may use, but a very common word, which it most likely drops.
         var every = planner.plan(query, true), terms = termsOf(alternativesOf(every));
         var extra = terms.length ? ["lengths"] : [];
         if (alternativesOf(every, "phrase").length) extra.push("phrases");
+        terms = terms.filter(function (t) { return !data.tooCommon(t); });
         return loadAll(terms.map(function (t) { return data.termName(t); }).concat(extra));
       }).then(function () {
         plan = planner.plan(query);
+        // A common word the plan keeps after all (the query has no rarer word), if any.
+        return loadAll(termsOf(alternativesOf(plan)).map(function (t) { return data.termName(t); }));
+      }).then(function () {
         return loadAll(positionsNeeded(plan, data, new Scores(data, c)));
       }).then(function () {
         var found = rank(score(plan, data, c), c, limit), ranked = found.top;
