@@ -54,6 +54,7 @@ class IndexData(Protocol):
     def idf(self, term: str, field: str) -> float: ...
     def positions(self, term: str, field: str) -> dict: ...  # doc → positions
     def length(self, doc, field: str) -> float: ...
+    def terms_with_prefix(self, prefix: str) -> dict[str, int]: ...  # Latin terms → df (suggest)
 
 
 # --- the plan ---------------------------------------------------------------------------
