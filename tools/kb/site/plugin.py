@@ -12,8 +12,8 @@ import re
 from pathlib import Path
 
 from mkdocs.config import config_options as c
-from mkdocs.config.config_options import ExtraScriptValue
 from mkdocs.config.base import Config
+from mkdocs.config.config_options import ExtraScriptValue
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
@@ -136,7 +136,7 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
             for alias in article.aliases:
                 generated[self.pages.redirect_path(alias)] = self.pages.redirect_page(alias, article.id)
         generated[f"{ASSETS_DIR}/{CSS}"] = (ASSETS / CSS).read_text(encoding="utf-8")
-        # Where the scripts find the search page and article pages (search/ or search.html).
+        # Where the header box sends a query: search/, or search.html in the offline copy.
         site = json.dumps({"searchPage": page_url(SEARCH_PAGE, config.use_directory_urls)})
         for name in SCRIPTS:
             prefix = f"window.kbSite = {site};\n" if name == "kb.js" else ""
