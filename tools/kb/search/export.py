@@ -249,7 +249,7 @@ def _synonym_phrases(project, reader, vocabulary: dict[str, int], index_of: dict
     """"word\tword…" → [[articles], [articles]]: per field, where a synonym variant of several
     words stands as a phrase, its words split as the query segmenter splits them."""
     from kb.search.analysis import tokenize
-    from kb.search.query import segment_with
+    from kb.search.query import segment_with, term_positions
 
     segment = segment_with(vocabulary)
     out = {}
@@ -259,20 +259,10 @@ def _synonym_phrases(project, reader, vocabulary: dict[str, int], index_of: dict
             continue
         per_field = []
         for field in FIELDS:
-            found = [_positions(reader, field, t) for t in tokens]
+            found = [term_positions(reader, field, t) for t in tokens]
             docs = set(found[0]).intersection(*found[1:])
             per_field.append(sorted(index_of[d] for d in docs if ranking.adjacent([f[d] for f in found])))
         out["\t".join(tokens)] = per_field
-    return out
-
-
-def _positions(reader, field: str, term: str) -> dict:
-    out = {}
-    if reader.doc_frequency(field, term):
-        m = reader.postings(field, term)
-        while m.is_active():
-            out[m.id()] = m.value_as("positions")
-            m.next()
     return out
 
 

@@ -185,12 +185,7 @@ class WhooshData:
         return self._idf(field, term)
 
     def positions(self, term: str, field: str) -> dict:
-        out = {}
-        m = self.reader.postings(field, term)
-        while m.is_active():
-            out[m.id()] = m.value_as("positions")
-            m.next()
-        return out
+        return term_positions(self.reader, field, term)
 
     def length(self, doc: int, field: str) -> float:
         known = self._lengths[field]
@@ -208,6 +203,17 @@ class WhooshData:
                 if len(term) >= 2 and not is_han(term[:1]) and self.reader.postings(field, term).is_active():
                     found[term] = max(found.get(term, 0), self.reader.doc_frequency(field, term))
         return found
+
+
+def term_positions(reader, field: str, term: str) -> dict:
+    """docnum → the term's positions in `field`, for every live document that has it."""
+    out = {}
+    if reader.doc_frequency(field, term):
+        m = reader.postings(field, term)
+        while m.is_active():
+            out[m.id()] = m.value_as("positions")
+            m.next()
+    return out
 
 
 def search(project: Project, query: str, *, audience: str = "public", limit: int = 10,

@@ -403,8 +403,9 @@
       return later.every(function (set, k) { return set.has(start + k + 1); });
     });
   }
-  function score(plan, data, c) {
-    var scores = new Scores(data, c), total = new Map();
+  // `scores` as in kb.search.ranking.score's cache: one per query, shared with positionsNeeded.
+  function score(plan, data, scores) {
+    var total = new Map();
     plan.clauses.forEach(function (cl) {
       var best = new Map();
       cl.alternatives.forEach(function (alt) {
@@ -583,7 +584,7 @@
   function search(query, limit) {
     limit = limit || 10;
     return open().then(function (e) {
-      var data = e.data, planner = e.planner, c = e.meta.ranking, plan;
+      var data = e.data, planner = e.planner, c = e.meta.ranking, plan, scores;
       return loadAll(data.segmenter.needs(planner.texts(query))).then(function () {
         // Every term the plan may use, but a very common word, which it most likely drops.
         var every = planner.plan(query, true), terms = termsOf(alternativesOf(every));
@@ -596,9 +597,10 @@
         // A common word the plan keeps after all (the query has no rarer word), if any.
         return loadAll(termsOf(alternativesOf(plan)).map(function (t) { return data.termName(t); }));
       }).then(function () {
-        return loadAll(positionsNeeded(plan, data, new Scores(data, c)));
+        scores = new Scores(data, c);  // every term of the plan is loaded now
+        return loadAll(positionsNeeded(plan, data, scores));
       }).then(function () {
-        var found = rank(score(plan, data, c), c, limit), ranked = found.top;
+        var found = rank(score(plan, data, scores), c, limit), ranked = found.top;
         return loadAll(ranked.map(function (r) { return "d/" + r[0]; })).then(function () {
           var hits = ranked.map(function (r) {
             var d = loaded["d/" + r[0]];
