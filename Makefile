@@ -62,4 +62,4 @@ $(AXE):
 	npm install --prefix tests/.npm --no-save --no-audit --no-fund axe-core@4.14.1
 
 clean:
-	rm -rf site site-* .site* search_index/public search_index/internal search_index/.lock docs/_data/ticket_links.json docs/reports $(VENV) tests/.npm
+	rm -rf site site-* .site* search_index/public search_index/internal search_index/.lock docs/_data/ticket_links.json docs/_data/tickets.sqlite* docs/reports $(VENV) tests/.npm

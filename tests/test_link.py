@@ -5,6 +5,7 @@ import io
 import json
 import re
 import shutil
+import sqlite3
 
 import pytest
 from click.testing import CliRunner
@@ -17,6 +18,15 @@ from kb.search.index import update_index
 from kb.tickets import reporter_names
 
 SAMPLE = ROOT / "tools" / "sample_data" / "helpdesk_export_2026.csv"
+
+
+def store_dump(root):
+    """Every row of every table of the project's ticket store, as text."""
+    db = sqlite3.connect(root / "docs" / "_data" / "tickets.sqlite")
+    tables = [t for (t,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+    dump = {t: sorted(map(repr, db.execute(f"SELECT * FROM {t}"))) for t in tables if t not in ("meta", "imports")}
+    db.close()
+    return dump
 
 
 def run_link(root, *paths, extra=()):
@@ -49,10 +59,11 @@ def test_report_on_the_sample_export(linked):
 
 def test_rerun_is_idempotent(linked):
     root, first = linked
-    data = (root / "docs" / "_data" / "ticket_links.json").read_bytes()
+    data = store_dump(root)
     second = run_link(root, SAMPLE)
-    assert second == first
-    assert (root / "docs" / "_data" / "ticket_links.json").read_bytes() == data
+    assert second["files"] == [{"path": str(SAMPLE), "skipped": True, "rejected": 7}]
+    assert {**second, "files": None} == {**first, "files": None}
+    assert store_dump(root) == data
 
 
 def test_overlapping_exports_merge_by_ticket_id(tmp_path):
@@ -84,7 +95,7 @@ def test_missing_required_column_is_a_clear_error(tmp_path):
     root = copy_sample(tmp_path / "p")
     result = CliRunner().invoke(cli, ["link", str(path), "--project", str(root)])
     assert result.exit_code == 1 and "bad.csv" in result.output and "Traceback" not in result.output
-    assert not (root / "docs" / "_data" / "ticket_links.json").exists()
+    assert not (root / "docs" / "_data" / "tickets.sqlite").exists()
 
 
 def test_linked_symptoms_reach_the_site_and_the_index(linked, tmp_path):
@@ -126,9 +137,8 @@ def test_no_personal_data_leaves_the_tool(linked, tmp_path):
     build_site(Project.load(work), "internal")
     update_index(Project.load(work), "public")
     update_index(Project.load(work), "internal")
-    outputs = [work / "docs" / "_data" / "ticket_links.json",
-               *[p for d in ("site", "site-internal", "search_index") for p in (work / d).rglob("*") if p.is_file()]]
-    leaks = []
+    outputs = [p for d in ("site", "site-internal", "search_index") for p in (work / d).rglob("*") if p.is_file()]
+    leaks = [("tickets.sqlite", value) for value in seeded | names if value in repr(store_dump(work))]
     for path in outputs:
         content = path.read_bytes().decode("utf-8", errors="ignore")
         if path.suffix == ".json":
@@ -137,12 +147,38 @@ def test_no_personal_data_leaves_the_tool(linked, tmp_path):
     assert leaks == []
 
 
+def ticket_lines(*rows):
+    return "".join(json.dumps({"工单号": i, "创建时间": "2026-03-01 10:00", "问题描述": d, "处理结果": r},
+                              ensure_ascii=False) + "\n" for i, d, r in rows)
+
+
 def test_ticket_html_is_escaped_on_the_article_page(tmp_path):
     path = tmp_path / "t.jsonl"
-    path.write_text(json.dumps({"工单号": "X1", "创建时间": "2026-03-01 10:00", "问题描述": "<script>alert(1)</script>公文发送失败",
-                                "处理结果": "按 KB-0001 处理"}, ensure_ascii=False) + "\n", encoding="utf-8")
+    path.write_text(ticket_lines(*[(f"X{i}", "<script>alert(1)</script>公文发送失败", "按 KB-0001 处理") for i in range(3)]),
+                    encoding="utf-8")
     root = copy_sample(tmp_path / "p")
     run_link(root, path)
     html = (build_site(Project.load(root)) / "kb" / "KB-0001" / "index.html").read_text(encoding="utf-8")
     assert "用户反馈的现象" in html
     assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)" in html
+
+
+def reported_box(page):
+    html = page.read_text(encoding="utf-8")
+    return html[html.index('class="kb-reported"'):html.index("</details>", html.index('class="kb-reported"'))]
+
+
+def test_the_public_site_shows_only_phrases_several_tickets_reported(tmp_path):
+    """Three tickets in the same words reach the public page; two do not, nor does a long
+    number that is not an error code the articles mention; the internal site shows all."""
+    path = tmp_path / "t.jsonl"
+    path.write_text(ticket_lines(
+        *[(f"A{i}", "公文发送失败，提示 DOC-5001", "按 KB-0001 处理") for i in range(3)],
+        *[(f"B{i}", "公文正文变成乱码", "按 KB-0001 处理") for i in range(2)],
+        *[(f"C{i}", "公文发送失败，流水号 4021733 报错", "按 KB-0001 处理") for i in range(4)]), encoding="utf-8")
+    root = copy_sample(tmp_path / "p")
+    run_link(root, path)
+    public, internal = (reported_box(build_site(Project.load(root), audience) / "kb" / "KB-0001" / "index.html")
+                        for audience in ("public", "internal"))
+    assert "DOC-5001" in public and "乱码" not in public and "4021733" not in public
+    assert "DOC-5001" in internal and "乱码" in internal and "4021733" in internal

@@ -9,14 +9,21 @@ import pytest
 from conftest import ROOT, copy_sample
 from kb.project import Project
 from kb.reports.review import REASONS, review
-from kb.tickets.linking import link_exports, save_links
+from kb.tickets.linking import link_exports, open_store
+from kb.tickets.store import StoredTicket
 
 TODAY = dt.date(2026, 11, 20)   # window for 6 months: tickets created from 2026-05 on
 
 
 def ticket(month, articles=(), dangling=()):
-    return {"month": month, "opened": f"{month}-10", "module": "", "articles": list(articles),
-            "dangling": [list(d) for d in dangling], "symptoms": []}
+    """dangling: (reference, reason, archived article id or None)"""
+    return {"month": month, "articles": tuple(articles), "dangling": tuple(dangling)}
+
+
+def save_links(project, tickets):
+    with open_store(project, create=True) as store, store.writing():
+        store.upsert(StoredTicket(i, t["month"], f"{t['month']}-10", "", t["articles"], t["dangling"], ())
+                     for i, t in tickets.items())
 
 
 def edit(path, old, new):
@@ -54,9 +61,9 @@ def seeded(tmp_path):
     # Archived articles still cited: KB-0019 (archived after the ticket was linked, under its
     # old id KB-9003) and KB-0037 (a dangling reference). A citation before the window is ignored.
     tickets["ARCH-19"] = ticket("2026-09", ["KB-9003"])
-    tickets["ARCH-37"] = ticket("2026-06", dangling=[("KB-0037", "文章 KB-0037 已归档，不再作为处理依据")])
-    tickets["ARCH-37-OLD"] = ticket("2026-01", dangling=[("KB0037", "文章 KB-0037 已归档，不再作为处理依据")])
-    tickets["GONE"] = ticket("2026-08", dangling=[("KB-0999", "编号指向的文章 KB-0999 在知识库中不存在")])
+    tickets["ARCH-37"] = ticket("2026-06", dangling=[("KB-0037", "文章 KB-0037 已归档，不再作为处理依据", "KB-0037")])
+    tickets["ARCH-37-OLD"] = ticket("2026-01", dangling=[("KB0037", "文章 KB-0037 已归档，不再作为处理依据", "KB-0037")])
+    tickets["GONE"] = ticket("2026-08", dangling=[("KB-0999", "编号指向的文章 KB-0999 在知识库中不存在", None)])
     save_links(project, tickets)
     return root, link_line
 
@@ -106,7 +113,7 @@ def test_windows_and_thresholds_are_options(seeded):
 def test_without_link_data_the_ticket_checks_are_skipped(seeded):
     root, _ = seeded
     project = Project.load(root)
-    project.ticket_links_path.unlink()
+    project.ticket_store_path.unlink()
     report = review(project, today=TODAY)
     assert not report.by_reason("orphaned") and not report.by_reason("archived_cited_by_tickets")
     assert any("kb link" in n for n in report.notes)
@@ -120,7 +127,7 @@ def test_without_link_data_the_ticket_checks_are_skipped(seeded):
 def test_the_sample_with_its_export_linked(tmp_path):
     """The sample export linked by `kb link`: only the archived KB-0037 is still cited, by 3 tickets."""
     project = Project.load(copy_sample(tmp_path / "sample"))
-    link_exports(project, [ROOT / "tools" / "sample_data" / "helpdesk_export_2026.csv"], suggest=False)
+    link_exports(project, [ROOT / "tools" / "sample_data" / "helpdesk_export_2026.csv"])
     report = review(Project.load(project.root), today=TODAY)
     assert [(i.reason, i.id) for i in report.items] == [("archived_cited_by_tickets", "KB-0037")]
     assert "3 张工单" in report.items[0].detail

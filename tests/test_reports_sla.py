@@ -5,9 +5,11 @@ import re
 
 import markdown
 import pytest
+from click.testing import CliRunner
 
 from conftest import ROOT, copy_sample, write_csv_export
 from kb.build import build_site
+from kb.cli import cli
 from kb.project import Project
 from kb.reports.sla import SlaError, percentile, sla_report
 from kb.reports.text import width
@@ -250,3 +252,36 @@ def test_page_builds_into_the_internal_site_only(tmp_path, export):
     assert "月度服务报告" in html and html.count('class="kb-chart"') == 4
     public = build_site(Project.load(root), "public")
     assert not (public / "reports").exists()
+
+
+def test_an_impossible_year_is_a_rejected_row_not_a_crash(project, tmp_path):
+    rows = [list(r) for r in ROWS]
+    rows[0][1] = "0001-01-01 00:00"       # T1: a placeholder the helpdesk wrote for "unknown"
+    report = sla_report(project, [write_export(tmp_path / "year1.csv", rows)])
+    assert [(r.row_number, r.reason.split("之间")[0]) for r in report.rejected] == [(2, "“创建时间”的年份不在 1970–2100 ")]
+    assert report.overall.tickets == 4 and "T1" not in [b.ticket_id for b in report.breaches]
+    assert "0001" not in report.markdown_page()
+
+
+MAPPED_HEADER = ["服务单号", "报障时刻", "首响时刻", "完结时刻", "到达时刻", "是否现场", "优先级", "模块", "故障现象", "处理说明"]
+
+
+def test_cli_reads_another_helpdesk_with_a_mapping_file(tmp_path):
+    export = write_csv_export(tmp_path / "other.csv", MAPPED_HEADER, ROWS, "utf-8")
+    mapping = tmp_path / "columns.yml"
+    mapping.write_text("id: 服务单号\nopened_at: 报障时刻\nresponded_at: 首响时刻\nresolved_at: 完结时刻\n"
+                       "onsite_at: 到达时刻\nresolution: 处理说明\n", encoding="utf-8")
+    runner = CliRunner()
+    result = runner.invoke(cli, ["report", "sla", str(export), "--project", str(ROOT), "--mapping", str(mapping), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["overall"]["tickets"] == 5 and [b["ticket_id"] for b in data["breaches"]] == ["T1", "T2", "T6"]
+    assert data["files"][0]["encoding"] == "utf-8"
+    without = runner.invoke(cli, ["report", "sla", str(export), "--project", str(ROOT)])
+    assert without.exit_code == 1 and "缺少必填列" in without.output and "Traceback" not in without.output
+
+
+def test_cli_export_without_tickets_exits_1_and_says_why(tmp_path):
+    export = write_export(tmp_path / "header.csv", [])
+    result = CliRunner().invoke(cli, ["report", "sla", str(export), "--project", str(ROOT)])
+    assert result.exit_code == 1 and "文件只有表头，没有工单" in result.output

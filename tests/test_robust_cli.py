@@ -87,7 +87,7 @@ def test_unreadable_ticket_file(tmp_path, indexed):
     assert result.returncode == 1
     assert lines[0].startswith(f"{export}:1: 无法读取文件：") and "检查文件的读取权限" in lines[0]
     assert lines[-1] == "Error: 工单导出文件无法使用，未写入任何数据。"
-    assert not (indexed / "docs" / "_data" / "ticket_links.json").exists()
+    assert not (indexed / "docs" / "_data" / "tickets.sqlite").exists()
 
 
 def test_ticket_file_that_is_a_folder(tmp_path, indexed):

@@ -5,6 +5,7 @@ outside the site folder."""
 import json
 import re
 import subprocess
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -52,16 +53,19 @@ def hostile_project(root: Path) -> Path:
             .replace("owner: 测试组", f"owner: {q(PAYLOADS['owner'])}"))
     (root / "kb_articles" / "hostile.md").write_text(text, encoding="utf-8")
     export = root.parent / "export.csv"
-    rows = [("GD1", "2026-03-05 14:20", PAYLOADS["ticket"], "按 KB-0001 处理"),
-            ("GD2", "2026-03-06 09:00", PAYLOADS["ticket2"], "按 KB-0001 处理"),
+    # Three tickets each: a phrase reaches the public site once three tickets reported it.
+    rows = [*[(f"GD1-{i}", "2026-03-05 14:20", PAYLOADS["ticket"], "按 KB-0001 处理") for i in range(3)],
+            *[(f"GD2-{i}", "2026-03-06 09:00", PAYLOADS["ticket2"], "按 KB-0001 处理") for i in range(3)],
             ("GD3", "2026-03-07 10:00", PAYLOADS["gap"], "已远程处理")]
     export.write_text("工单号,创建时间,问题描述,处理结果\n" + "".join(
         ",".join('"' + c.replace('"', '""') + '"' for c in row) + "\n" for row in rows), encoding="utf-8")
     linked = subprocess.run([*KB, "link", str(export), "--project", str(root), "--quiet"], capture_output=True, text=True)
     assert linked.returncode == 0, linked.stderr
-    data = (root / "docs" / "_data" / "ticket_links.json").read_text(encoding="utf-8")
+    db = sqlite3.connect(root / "docs" / "_data" / "tickets.sqlite")
+    data = [phrase for (phrase,) in db.execute("SELECT phrase FROM ticket_symptoms")]
+    db.close()
     # The ticket text reaches the site unchanged: the test is not vacuous.
-    assert all(json.dumps(PAYLOADS[k], ensure_ascii=False)[1:-1] in data for k in ("ticket", "ticket2", "gap"))
+    assert all(PAYLOADS[k] in data for k in ("ticket", "ticket2", "gap"))
     return root
 
 

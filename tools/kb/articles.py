@@ -19,6 +19,18 @@ ID_PATTERN = re.compile(r"^KB-\d{4,}\Z")  # \Z: "$" would accept a trailing newl
 # Aliases become URL path segments (/kb/<alias>/), so no slashes, dots-only or spaces.
 ALIAS_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*\Z")
 
+# Error codes as callers read them out: HTTP 500, ORA-12541, 0x80070005, 550 5.7.1,
+# AADSTS9000411 and the product's own DOC-5001 style codes.
+ERROR_CODE = re.compile(
+    r"\b(?:HTTP\s?[1-5]\d\d|[45]\d\d\s[245]\.\d{1,3}\.\d{1,3}|0x[0-9A-Fa-f]{6,8}"
+    r"|[A-Z]{2,6}-\d{3,6}|[A-Z]{4,}\d{4,}|(?<![\d.])[45]\d\d(?![\d.]))"
+)
+
+
+def error_codes(text: str) -> list[str]:
+    return [m.group(0) for m in ERROR_CODE.finditer(text)]
+
+
 AUDIENCES = ("public", "internal")
 STATUSES = ("draft", "validated", "archived")
 REQUIRED_FIELDS = (

@@ -43,7 +43,10 @@ def progress_reporter(quiet: bool, label: str):
         return None
     state = {"shown": -1}
 
-    def progress(done: int, total: int) -> None:
+    def progress(done: int, total: int | None) -> None:
+        if total is None:  # a stream of unknown length: a count
+            click.echo(f"\r{label} {done}", err=True, nl=False)
+            return
         percent = done * 100 // max(total, 1)
         if percent != state["shown"] or done == total:
             state["shown"] = percent
@@ -201,19 +204,21 @@ def import_(source, project_dir, status, quiet, as_json):
 @cli.command()
 @click.argument("tickets", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @project_option
-@click.option("--encoding", default=None, help="导出文件的编码（默认自动识别 UTF-8 / UTF-8 BOM / GBK）")
+@click.option("--encoding", default=None, help="导出文件的编码（默认逐个文件自动识别 UTF-8、GBK/GB18030、UTF-16 等）")
 @click.option("--mapping", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="列名映射 YAML（我方字段: 对方表头），用于其他服务台系统的导出")
-@click.option("--quiet", is_flag=True, help="不显示进度")
+@click.option("--quiet", is_flag=True, help="不显示进度和明细，只输出一行摘要")
 @json_option
 def link(tickets, project_dir, encoding, mapping, quiet, as_json):
     """读取工单导出，把工单的现象关联到处理结果引用的文章，并报告关联率、缺口和失效引用。"""
+    from kb.search.query import gap_suggester
     from kb.tickets import TicketFileError
     from kb.tickets.linking import link_exports
     project = open_project(project_dir)
     try:
-        report = link_exports(project, tickets, encoding=encoding, mapping=mapping,
-                              progress=progress_reporter(quiet or as_json, "关联工单"))
+        report = link_exports(project, tickets, encoding=encoding, mapping=mapping, suggest=gap_suggester(project),
+                              progress=progress_reporter(quiet or as_json, "关联工单"),
+                              waiting=lambda: click.echo("另一个 kb link 正在写入工单数据，等待它完成……", err=True))
     except TicketFileError as err:
         report_problems(err.problems)
         raise click.ClickException("工单导出文件无法使用，未写入任何数据。") from None
@@ -222,10 +227,17 @@ def link(tickets, project_dir, encoding, mapping, quiet, as_json):
     if as_json:
         print_json(report.to_dict())
         return
+    skipped = sum(f["skipped"] for f in report.files)
+    summary = (f"工单 {report.tickets} 张，引用了文章的 {report.linked} 张，关联率 {report.link_rate:.1%}；"
+               f"跳过的行 {len(report.rows_rejected)}；失效引用 {len(report.dangling)} 处"
+               + (f"；{skipped} 个文件与上次导入时相同，未重新读取" if skipped else "")
+               + f"。数据已写入 {report.data_file}")
+    if quiet:
+        click.echo(summary)
+        return
     for row in report.rows_rejected:
         click.echo(f"{row['path']}:{row['row']}: 已跳过：{row['reason']}", err=True)
-    click.echo(f"工单 {report.tickets} 张，引用了文章的 {report.linked} 张，关联率 {report.link_rate:.1%}；"
-               f"跳过的行 {len(report.rows_rejected)}；失效引用 {len(report.dangling)} 处。数据已写入 {report.data_file}")
+    click.echo(summary)
     busiest = sorted(report.articles.items(), key=lambda kv: -kv[1]["tickets"])[:5]
     if busiest:
         click.echo("引用最多的文章：" + "、".join(f"{i}（{a['tickets']} 张）" for i, a in busiest))
@@ -247,15 +259,17 @@ def report():
 @project_option
 @click.option("--timezone", default=None, help="不带时区的时间按此时区理解（默认取 mkdocs.yml 中 kb 插件的 timezone，Asia/Shanghai）")
 @click.option("--encoding", default=None, help="导出文件的编码（默认自动识别）")
+@click.option("--mapping", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="列名映射 YAML（我方字段: 对方表头），用于其他服务台系统的导出")
 @click.option("--page", "write_page", is_flag=True, help=f"同时写出内部站点页面 docs/{SLA_PAGE}（月度服务报告）")
 @json_option
-def sla(tickets, project_dir, timezone, encoding, write_page, as_json):
+def sla(tickets, project_dir, timezone, encoding, mapping, write_page, as_json):
     """按月、按模块统计响应、排除和到场是否在承诺时限内，列出超时工单。"""
     from kb.reports.sla import SlaError, sla_report
     from kb.tickets import TicketFileError
     project = open_project(project_dir)
     try:
-        result = sla_report(project, tickets, timezone=timezone, encoding=encoding)
+        result = sla_report(project, tickets, timezone=timezone, encoding=encoding, mapping=mapping)
     except TicketFileError as err:
         report_problems(err.problems)
         raise click.ClickException("工单导出文件无法使用。") from None

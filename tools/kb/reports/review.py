@@ -11,10 +11,9 @@
 | `archived_linked_from_articles` | archived articles other articles still link to |
 
 The window is the `orphan_months` whole months before today's month, plus today's month
-(months of ticket creation, as `kb link` records them in docs/_data/ticket_links.json).
-Ticket citations come from that file: an article in a ticket's `articles`, or a
-`dangling` reference whose reason says the article is archived (已归档). Ids recorded
-there resolve through `Project.resolve()`, so a citation of an old id counts for the
+(months of ticket creation in the project's timezone, as `kb link` stores them in
+docs/_data/tickets.sqlite). Ticket citations come from that store: an article a ticket
+cites, or a dangling reference to an archived article. Ids stored there resolve through `Project.resolve()`, so a citation of an old id counts for the
 article that now has it as an alias. Links between articles are those of
 `kb.links.find_article_links`, by id, alias or relative path; links from archived
 articles are not counted (nobody follows them any more).
@@ -26,7 +25,6 @@ says so, instead of listing every article as never cited.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 
 from kb.articles import Article
@@ -34,7 +32,7 @@ from kb.links import find_article_links
 from kb.project import Project
 from kb.reports.sla import project_zone
 from kb.reports.text import md_escape, md_table
-from kb.tickets.linking import load_links
+from kb.tickets.linking import open_store
 
 REASONS: dict[str, str] = {
     "review_overdue": "逾期未审核",
@@ -44,7 +42,6 @@ REASONS: dict[str, str] = {
     "archived_linked_from_articles": "已归档仍被文章链接",
 }
 EXAMPLES = 5  # ticket ids named in a detail
-_ARTICLE_ID = re.compile(r"KB-\d{4,}")
 
 
 @dataclass(frozen=True)
@@ -136,9 +133,13 @@ def review(project: Project, *, today: dt.date | None = None, draft_days: int = 
     table = project.resolve()
     by_path = {a.path.resolve(): a for a in articles}
     window_start = _month_minus(today, orphan_months)
-    links = load_links(project)  # ValueError naming the file when it is broken
-    in_window = {tid: t for tid, t in links.items() if str(t.get("month") or "") >= window_start}
-    report = ReviewReport(today, draft_days, orphan_months, window_start, len(in_window))
+    store = open_store(project)  # StoreError naming the file when it cannot be opened
+    if store is None:
+        citations, in_window = [], 0
+    else:
+        with store:
+            citations, in_window = store.citations(), store.tickets_since(window_start)
+    report = ReviewReport(today, draft_days, orphan_months, window_start, in_window)
     items = report.items
 
     def item(article: Article, reason: str, detail: str) -> None:
@@ -154,33 +155,23 @@ def review(project: Project, *, today: dt.date | None = None, draft_days: int = 
                                    f"（超过 {draft_days} 天）；负责人 {a.owner}（完成后发布，或不再需要时删除）")
 
     # Ticket citations --------------------------------------------------------------------
-    cited: dict[str, list[tuple[str, str]]] = {}          # article id → [(month, ticket id)], whole data
+    cited: dict[str, list[tuple[str, str]]] = {}          # article id → [(month, ticket id)], whole store
     archived_cited: dict[str, list[str]] = {}             # article id → ticket ids in the window
-    for ticket_id, t in sorted(links.items()):
-        month = str(t.get("month") or "")
-        keys = list(t.get("articles") or [])
-        archived_keys = []
-        for entry in t.get("dangling") or []:
-            text, reason = (list(entry) + ["", ""])[:2] if isinstance(entry, (list, tuple)) else (str(entry), "")
-            if "已归档" in str(reason):
-                # "文章 KB-0037 已归档…": the reason names the id; the text may be KB0037 or a title.
-                found = _ARTICLE_ID.search(str(reason)) or _ARTICLE_ID.search(str(text))
-                archived_keys.append(found.group() if found else str(text))
-        for key in keys + archived_keys:
-            article = table.get(key)
-            if article is None:
-                continue
-            cited.setdefault(article.id, []).append((month, ticket_id))
-            if article.status == "archived" and month >= window_start:
-                tickets = archived_cited.setdefault(article.id, [])
-                if ticket_id not in tickets:
-                    tickets.append(ticket_id)
+    for ticket_id, month, key in citations:
+        article = table.get(key)
+        if article is None:
+            continue
+        cited.setdefault(article.id, []).append((month, ticket_id))
+        if article.status == "archived" and month >= window_start:
+            tickets = archived_cited.setdefault(article.id, [])
+            if ticket_id not in tickets:
+                tickets.append(ticket_id)
 
     report.notes.append(f"工单引用按 {window_start} 起创建的工单统计（本月及之前 {orphan_months} 个整月，"
-                        f"{project.display(project.ticket_links_path)} 中共 {len(in_window)} 张）；"
+                        f"{project.display(project.ticket_store_path)} 中共 {in_window} 张）；"
                         f"草稿超过 {draft_days} 天未更新即列出；已归档的文章不列入逾期未审核。")
-    if not links:
-        report.notes.append(f"没有工单关联数据（{project.display(project.ticket_links_path)}），未检查长期无工单引用的文章和"
+    if store is None:
+        report.notes.append(f"没有工单关联数据（{project.display(project.ticket_store_path)}），未检查长期无工单引用的文章和"
                             "被工单引用的已归档文章：先用工单导出运行 kb link。")
     elif not in_window:
         report.notes.append(f"工单关联数据中没有 {window_start} 以来的工单，未检查长期无工单引用的文章："

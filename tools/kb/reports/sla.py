@@ -17,7 +17,13 @@ breach when not. Times are compared exactly (to the second), never after roundin
 
 Times without an offset are read in the project's timezone (`timezone` option of the
 kb plugin, Asia/Shanghai by default); times with one (`...+00:00`, `Z`, epoch numbers)
-are converted to it. Months are those of the creation time in that timezone.
+are converted to it. Months are those of the creation time in that timezone (both rules
+are kb.tickets.dates.local_time and month_of, shared with kb link).
+
+Reasons for leaving a row out name the row, the column and what is wrong, never a cell's
+text (the reader's rejections); an impossible ticket shows its two times as read, in the
+project's timezone — parsed times, which cannot carry personal data, and what the user
+needs to check the export.
 
 Rows the reader rejects, and tickets whose times are impossible (responded, resolved or
 arrived before they were opened), are listed and not counted. A ticket id found in more
@@ -41,6 +47,7 @@ from kb.commitments import Target, limit_text
 from kb.project import Project
 from kb.reports import charts
 from kb.reports.text import md_escape, md_table, text_table
+from kb.tickets.dates import local_time, month_of
 from kb.tickets.model import RejectedRow, Ticket
 from kb.tickets.reader import read_tickets
 
@@ -310,7 +317,9 @@ def project_zone(name: str) -> ZoneInfo:
 def sla_report(project: Project, ticket_paths: Iterable[str | os.PathLike], *, timezone: str | None = None,
                encoding: str | None = None, mapping: str | os.PathLike | dict | None = None) -> SlaReport:
     """Measure the project's service commitments over the given exports (read with
-    kb.tickets.read_tickets; TicketFileError when a file cannot be used at all)."""
+    kb.tickets.read_tickets, with `encoding` and the column `mapping` — a YAML file or a
+    dict — for every one of them; TicketFileError when a file cannot be used at all or
+    holds no ticket)."""
     commitments = project.commitments
     if commitments is None:
         details = "；".join(f"{p.path}:{p.line}: {p.message}" for p in project.commitments_problems)
@@ -352,14 +361,15 @@ def sla_report(project: Project, ticket_paths: Iterable[str | os.PathLike], *, t
         return table[name]
 
     for ticket, shown in sorted(latest.values(), key=lambda item: item[0].id):
-        opened = _local(ticket.opened_at, zone)
-        times = {key: _local(getattr(ticket, field), zone) for key, (field, _, _) in MEASURES.items()}
+        opened = local_time(ticket.opened_at, zone)
+        ends = {key: getattr(ticket, field) for key, (field, _, _) in MEASURES.items()}
+        times = {key: None if end is None else local_time(end, zone) for key, end in ends.items()}
         reasons = [f"{label} {times[key]:{TIME_FORMAT}} 早于创建时间 {opened:{TIME_FORMAT}}"
                    for key, (_, label, _) in MEASURES.items() if times[key] is not None and times[key] < opened]
         if reasons:
-            invalid.append(InvalidRow(ticket.id, shown, ticket.row, "；".join(reasons) + "，不计入统计"))
+            invalid.append(InvalidRow(ticket.id, shown, ticket.row, "；".join(reasons) + "，不计入统计（核对导出中的这些时间）"))
             continue
-        month = opened.strftime("%Y-%m")
+        month = month_of(ticket.opened_at, zone)
         module = ticket.module or UNSET
         priority = ticket.priority or UNSET
         has_priority = has_priority or bool(ticket.priority)
@@ -418,13 +428,6 @@ def sla_report(project: Project, ticket_paths: Iterable[str | os.PathLike], *, t
         by_priority=by_priority if has_priority else [], breaches=breaches, invalid=invalid,
         rejected=rejected, duplicates=duplicates, notes=notes,
     )
-
-
-def _local(value: dt.datetime | None, zone: ZoneInfo) -> dt.datetime | None:
-    """An exported time in the project's timezone: naive times are taken to be in it."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=zone) if value.tzinfo is None else value.astimezone(zone)
 
 
 def _utc(value: dt.datetime) -> dt.datetime:

@@ -63,22 +63,30 @@ class IndexReport:
         return {**asdict(self), "documents": self.documents}
 
 
-def reported_symptoms(project: Project) -> Callable[[Article], list[str]]:
-    """The symptoms callers reported for each article, from `kb link`'s data file."""
+def reported_symptoms(project: Project, audience: str) -> Callable[[Article], list[str]]:
+    """The symptoms callers reported for each article (as the audience's site shows
+    them), from `kb link`'s ticket store."""
     from functools import cache
 
-    from kb.tickets.linking import article_symptoms, load_links
+    from kb.tickets.linking import article_symptoms
 
     # Read on the first article asked about: an incremental run that parses no article
-    # (most `kb search` refreshes) never loads the links file, 24 MB at 100,000 tickets.
-    table = cache(lambda: article_symptoms(load_links(project)))
+    # (most `kb search` refreshes) never queries the store.
+    table = cache(lambda: article_symptoms(project, audience))
     return lambda article: [s.phrase for s in table().get(article.id, [])]
 
 
-def watched_files(project: Project) -> list[Path]:
-    """Files whose change makes an index stale: every article, and the ticket links."""
-    links = project.ticket_links_path
-    return project.article_paths() + ([links] if links.is_file() else [])
+def watched_stamps(project: Project) -> dict[str, str]:
+    """What makes an index stale: every article file (mtime and size), and the ticket
+    store (its version, which every committed `kb link` changes)."""
+    from kb.tickets.linking import open_store
+
+    stamps = {str(p): stamp(p) for p in project.article_paths()}
+    store = open_store(project)
+    if store is not None:
+        with store:
+            stamps[str(project.ticket_store_path)] = f"v:{store.version}"
+    return stamps
 
 
 def index_dir(project: Project, audience: str) -> Path:
@@ -157,12 +165,12 @@ def update_index(project: Project, audience: str = "public", *, rebuild: bool = 
 
     started = time.perf_counter()
     use_words(project.synonyms.variants)
-    reported = reported or reported_symptoms(project)
+    reported = reported or reported_symptoms(project, audience)
     report = IndexReport(audience)
     target = index_dir(project, audience)
     with writer_lock(project):
         remove_stale(target)  # what a killed `kb index` left beside the index
-        stamps = {str(p): stamp(p) for p in watched_files(project)}
+        stamps = watched_stamps(project)
         previous = None if rebuild else _current_manifest(target, index_meta(project, audience))
         if previous is not None:
             try:
@@ -249,7 +257,7 @@ def _incremental(project, audience, target, previous, stamps, reported, report, 
     from kb.articles import parse_article
 
     entries = dict(previous["articles"])
-    links = str(project.ticket_links_path)
+    links = str(project.ticket_store_path)
     if stamps.get(links) != previous["stamps"].get(links):
         examine = [p for p in stamps if p != links]  # reported symptoms may have changed anywhere
     else:
@@ -365,12 +373,5 @@ def staleness(project: Project, audience: str) -> list[Path]:
                            f"（运行 kb index --project {project.root}{'' if audience == 'public' else ' --audience internal'}）") from None
     if meta != index_meta(project, audience):
         return [target]  # another version, or the synonyms changed: rebuilt in full
-    changed = []
-    seen = set()
-    for path in watched_files(project):
-        key = str(path)
-        seen.add(key)
-        if stamps.get(key) != stamp(path):
-            changed.append(path)
-    changed += [Path(p) for p in stamps if p not in seen]
-    return changed
+    now = watched_stamps(project)
+    return [Path(p) for p, value in now.items() if stamps.get(p) != value] + [Path(p) for p in stamps if p not in now]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -260,6 +261,23 @@ def search(project: Project, query: str, *, audience: str = "public", limit: int
         result.did_you_mean = suggest(terms, data)
         result.nearest_symptoms = opened.symptom_table.nearest(query)
     return result
+
+
+def gap_suggester(project: Project) -> Callable[[str], tuple[str, str, float] | None]:
+    """For `kb link`: the best existing article for a KCS gap's symptom (id, title,
+    score), from the internal index, brought up to date on the first call so that it
+    reflects the articles and the tickets just stored."""
+    from kb.search.index import update_index
+
+    ready = []
+
+    def suggest(phrase: str) -> tuple[str, str, float] | None:
+        if not ready:
+            update_index(project, "internal")
+            ready.append(True)
+        hits = search(project, phrase, audience="internal", limit=1).hits
+        return (hits[0].id, hits[0].title, hits[0].score) if hits else None
+    return suggest
 
 
 def _term_pattern(term: str) -> re.Pattern:

@@ -13,7 +13,7 @@ from collections import defaultdict
 
 import yaml
 
-from kb.articles import AUDIENCE_LABELS, STATUS_LABELS, Article
+from kb.articles import AUDIENCE_LABELS, STATUS_LABELS, Article, error_codes
 from kb.commitments import Commitments
 from kb.links import rewrite_links, split_id_target
 
@@ -23,16 +23,9 @@ MARKER_PATTERN = re.compile(r"<!--\s*kb:([a-z-]+)\s*-->")
 KB_INDEX = "kb/index.md"
 SYMPTOM_INDEX = "kb/symptoms.md"
 HEALTH_PAGE = "kb/health.md"
+DANGLING_SHOWN = 200  # the health page stays readable (and small) at a million tickets
 SEARCH_PAGE = "search.md"
 REPORTED_SHOWN = 10
-
-# Error codes as callers read them out: HTTP 500, ORA-12541, 0x80070005, 550 5.7.1,
-# AADSTS9000411 and the product's own DOC-5001 style codes.
-ERROR_CODE = re.compile(
-    r"\b(?:HTTP\s?[1-5]\d\d|[45]\d\d\s[245]\.\d{1,3}\.\d{1,3}|0x[0-9A-Fa-f]{6,8}"
-    r"|[A-Z]{2,6}-\d{3,6}|[A-Z]{4,}\d{4,}|(?<![\d.])[45]\d\d(?![\d.]))"
-)
-
 
 # Front matter text lands in HTML and in Markdown: besides HTML's specials, the characters
 # Markdown would read as syntax ([x](javascript:..), { onclick=.. }, *, `, #) become
@@ -93,10 +86,6 @@ def _bar_chart(points: list[tuple[str, float]], width: int = 640, height: int = 
                    for t in (0, 0.5, 1))
     return (f'<svg class="kb-chart" role="img" viewBox="0 0 {width} {height}" width="100%" '
             f'xmlns="http://www.w3.org/2000/svg">{axis}{"".join(bars)}</svg>\n')
-
-
-def error_codes(text: str) -> list[str]:
-    return [m.group(0) for m in ERROR_CODE.finditer(text)]
 
 
 class SitePages:
@@ -251,11 +240,11 @@ class SitePages:
 
     def health_page(self, report) -> str:
         """Knowledge health for engineers (internal build only), from `kb link`'s data."""
-        out = [_front_matter(title="知识健康度"), "# 知识健康度\n",
-               f"共 {report.tickets} 张工单，其中 {report.linked} 张在处理结果中引用了文章，"
-               f"关联率 **{report.link_rate:.1%}**。数据来自 `kb link`。\n"]
-        if not report.tickets:
+        out = [_front_matter(title="知识健康度"), "# 知识健康度\n"]
+        if report is None or not report.tickets:
             return "\n".join(out + ["还没有工单数据：运行 kb link 导出文件 后重新构建。\n"])
+        out.append(f"共 {report.tickets} 张工单，其中 {report.linked} 张在处理结果中引用了文章，"
+                   f"关联率 **{report.link_rate:.1%}**。数据来自 `kb link`。\n")
         out += ["## 关联率（按月）\n", _bar_chart([(r["month"], r["link_rate"]) for r in report.by_month]),
                 "\n| 月份 | 工单 | 已关联 | 关联率 |\n| --- | --- | --- | --- |"]
         out += [f"| {r['month']} | {r['tickets']} | {r['linked']} | {r['link_rate']:.1%} |" for r in report.by_month]
@@ -270,8 +259,11 @@ class SitePages:
         out += ["\n## 知识缺口\n", "没有引用任何文章的工单中最常见的现象：可能需要新写文章，或把现有文章补充得更好找。\n",
                 "| 现象 | 工单 |\n| --- | --- |"]
         out += [f"| {_md_cell(g['symptom'])} | {g['tickets']} |" for g in report.gaps]
-        out += ["\n## 失效引用\n", "处理结果中引用了不存在或已归档的文章：\n", "| 工单 | 引用 | 原因 |\n| --- | --- | --- |"]
-        out += [f"| {e(d['ticket_id'])} | {_md_cell(d['reference'])} | {_md_cell(d['reason'])} |" for d in report.dangling]
+        shown = report.dangling[:DANGLING_SHOWN]
+        more = (f"共 {len(report.dangling)} 处，列出前 {len(shown)} 处（完整列表：kb link --json）。"
+                if len(report.dangling) > len(shown) else "")
+        out += ["\n## 失效引用\n", f"处理结果中引用了不存在或已归档的文章：{more}\n", "| 工单 | 引用 | 原因 |\n| --- | --- | --- |"]
+        out += [f"| {e(d['ticket_id'])} | {_md_cell(d['reference'])} | {_md_cell(d['reason'])} |" for d in shown]
         return "\n".join(out) + "\n"
 
     def redirect_path(self, alias: str) -> str:

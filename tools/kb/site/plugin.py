@@ -24,7 +24,7 @@ from kb.reports.review import review
 from kb.site.printing import find_guides, print_page
 from kb.site.pages import (HEALTH_PAGE, KB_INDEX, SEARCH_PAGE, SYMPTOM_INDEX, SitePages, article_page_path, e,
                            page_url)
-from kb.tickets.linking import article_symptoms, build_report, load_links
+from kb.tickets.linking import article_symptoms, link_report, open_store
 
 log = logging.getLogger("mkdocs.plugins.kb")
 ASSETS = Path(__file__).parent / "assets"
@@ -60,13 +60,22 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
         audience = self.config.audience
         if audience == "internal":
             config.site_name = f"{config.site_name}（内部）"
+        # The store is read here, once: the public build gets only publishable phrases,
+        # the internal one every scrubbed phrase and the KCS figures.
         try:
-            self.tickets = load_links(self.project)
+            store = open_store(self.project)
         except ValueError as err:
             raise PluginError(str(err)) from None
+        self.link_report = None
+        reported = {}
+        if store is not None:
+            with store:
+                reported = article_symptoms(self.project, audience, store)
+                if audience == "internal":
+                    self.link_report = link_report(self.project, store, [], None)
         self.pages = SitePages(
             self.project.articles_for(audience), self.project.resolve(), self.project.modules,
-            commitments, self.project.site_url, audience, article_symptoms(self.tickets),
+            commitments, self.project.site_url, audience, reported,
             directory_urls=config.use_directory_urls,
         )
         # Before the nav gains generated entries: the role sections of the training tab.
@@ -124,7 +133,7 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
         for module in self.pages.modules:
             generated[module.page] = self.pages.module_page(module)
         if audience == "internal":
-            generated[HEALTH_PAGE] = self.pages.health_page(build_report(self.project, self.tickets, [], None))
+            generated[HEALTH_PAGE] = self.pages.health_page(self.link_report)
             generated[REVIEW_PAGE] = review(self.project).markdown_page()
         for guide in self.guides:
             # Lessons link to articles by id: rewritten here, as on_page_markdown does for

@@ -10,6 +10,17 @@ any other helpdesk a small YAML mapping file names its headers:
 
 Matching ignores case, spaces, `_` and `-`, and full-width/half-width differences, so
 `Ticket ID`, `ticket_id` and `ＩＤ` are the same header.
+
+Two columns that would feed the same field are an error naming both (header and column
+number), never a silent choice: two 问题描述 columns, or 工单号 beside ticket_id. That
+holds for every field something reads (the times, 是否现场, 优先级 and 模块 for the service
+report, 问题描述, 处理结果 and 备注 for linking, 报告人 for scrubbing names), not for the
+PASSIVE ones — 联系电话, 邮箱, 单位 are kept on the ticket but used by nothing, and an
+export with both 电话 and 手机, or 单位 and 部门, is common: the name first in FIELDS
+wins (of two same-named columns, the left one).
+A mapping that names a field settles which column it is (its headers are tried in
+order, the first one present wins) unless the header it names is itself there twice.
+Columns that feed no field may repeat freely (two 附件 columns are fine).
 """
 
 from __future__ import annotations
@@ -43,6 +54,7 @@ FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "org": ("单位", ("单位", "部门", "所属单位", "org", "organization", "department", "company")),
 }
 REQUIRED = ("id", "opened_at", "description", "resolution")
+PASSIVE = ("phone", "email", "org")  # read, used by nothing: of two candidate columns the preferred one
 MAPPING_HINT = "在导出中加上该列，或用列映射文件（YAML，每行“我方字段: 对方表头”）指定对应的列名"
 
 _IGNORED = re.compile(r"[\s_\-]+")
@@ -116,25 +128,43 @@ def normalise_mapping(mapping: Mapping[str, str | Sequence[str]] | None) -> dict
 
 
 def resolve_columns(headers: Sequence[str], display: str,
-                    mapping: Mapping[str, tuple[str, ...]] | None = None) -> dict[str, int]:
+                    mapping: Mapping[str, tuple[str, ...]] | None = None, *, numbered: bool = True) -> dict[str, int]:
     """Our field → index of the column that feeds it. A user mapping wins over the built-in
-    names; a missing required column, or a mapped header that is not there, is an error
-    that lists the columns the file does have."""
-    index: dict[str, int] = {}
+    names; a missing required column, a mapped header that is not there, or two columns
+    for one field is an error that lists the columns the file does have. `numbered`:
+    name columns by number too (CSV, .xlsx; not JSON keys)."""
+    positions: dict[str, list[int]] = {}
     for i, header in enumerate(headers):
-        index.setdefault(header_key(header), i)  # first of two same-named columns wins
+        positions.setdefault(header_key(header), []).append(i)
     found = "、".join(str(h) for h in headers if str(h).strip()) or "（无）"
-    problems, columns = [], {}
+    problems, columns, ambiguous = [], {}, set()
+
+    def twice(field: str, hits: list[int], mapped: bool) -> Problem:
+        shown = [f"“{str(headers[i]).strip()}”" + (f"（第 {i + 1} 列）" if numbered else "") for i in hits]
+        named = "、".join(shown[:-1]) + "和" + shown[-1]
+        same = len({header_key(headers[i]) for i in hits}) == 1
+        hint = ("删除或改名其中一列，只留下一列" if same or mapped else
+                f"删除或改名其中一列，或用列映射文件指定该字段用哪一列（例如 {field}: {str(headers[hits[0]]).strip()}）")
+        return Problem(display, 1, f"{named}都对应字段 {label(field)}，无法确定用哪一列", hint)
+
     for field, (_, names) in FIELDS.items():
         wanted = (mapping or {}).get(field)
-        candidates = wanted or names
-        i = next((index[k] for k in map(header_key, candidates) if k in index), None)
-        if i is not None:
-            columns[field] = i
-        elif wanted:
-            problems.append(Problem(display, 1, f"列映射指定的表头 {'、'.join(wanted)} 在文件中不存在（字段 {field}）；找到的列：{found}",
-                                    "改正映射文件中的表头，写成与导出文件第 1 行完全一致的列名"))
-    missing = [f for f in REQUIRED if f not in columns and f not in (mapping or {})]
+        if wanted:  # the user's order of preference: the first header present wins
+            hits = next((positions[k] for k in map(header_key, wanted) if k in positions), None)
+            if hits is None:
+                problems.append(Problem(display, 1, f"列映射指定的表头 {'、'.join(wanted)} 在文件中不存在（字段 {field}）；找到的列：{found}",
+                                        "改正映射文件中的表头，写成与导出文件第 1 行完全一致的列名"))
+                continue
+        else:
+            hits = [i for k in dict.fromkeys(map(header_key, names)) for i in positions.get(k, ())]
+            if not hits:
+                continue
+        if len(hits) > 1 and field not in PASSIVE:
+            problems.append(twice(field, sorted(hits), bool(wanted)))
+            ambiguous.add(field)
+        else:
+            columns[field] = hits[0]
+    missing = [f for f in REQUIRED if f not in columns and f not in (mapping or {}) and f not in ambiguous]
     if missing:
         problems.append(Problem(display, 1, f"缺少必填列：{'、'.join(label(f) for f in missing)}；找到的列：{found}", MAPPING_HINT))
     if problems:

@@ -38,10 +38,11 @@ class Ticket:
 
 @dataclass(frozen=True, slots=True)
 class RejectedRow:
-    """A row that was left out, and why; the reason is shown to the user as is."""
+    """A row that was left out, and why; the reason is shown to the user as is, in reports
+    and on the internal site, so it names the column and the problem, never a cell's text."""
 
     path: str
-    row_number: int  # CSV: Excel row (header = 1); JSON Lines: line; JSON array: item (1 = first)
+    row_number: int  # CSV, .xlsx: Excel row (header = 1); JSON Lines: line; JSON array: item (1 = first)
     reason: str
 
     def __str__(self) -> str:
@@ -50,11 +51,12 @@ class RejectedRow:
 
 @dataclass
 class TicketBatch:
-    """The result of reading one export file."""
+    """The result of reading one export file (kb.tickets.reader.read_tickets; row by row:
+    open_export)."""
 
     path: Path
-    format: str                      # "csv" | "json" | "jsonl"
-    encoding: str                    # codec actually used, e.g. "utf-8-sig", "gb18030"
+    format: str                      # "csv" | "xlsx" | "json" | "jsonl"
+    encoding: str                    # codec actually used, e.g. "utf-8-sig", "gb18030"; "" for .xlsx
     columns: dict[str, str]          # our field → the header it was read from
     tickets: list[Ticket] = field(default_factory=list)
     rejected: list[RejectedRow] = field(default_factory=list)

@@ -193,9 +193,10 @@ class ReferenceResolver:
                         continue  # KB4012212: a Windows update, not ours
                     if found.form == "url" and found.key.lower() in SITE_PAGES:
                         continue
-                    what = "链接" if found.form == "url" else "编号"
-                    dangling.setdefault(found.text, DanglingReference(
-                        ticket.id, found.text, f"{what}指向的文章 {found.key} 在知识库中不存在"))
+                    # A link's reference (kept as /kb/<segment>/) shows what it names.
+                    reason = ("链接指向的文章在知识库中不存在" if found.form == "url"
+                              else f"编号指向的文章 {found.key} 在知识库中不存在")
+                    dangling.setdefault(found.text, DanglingReference(ticket.id, found.text, reason))
                 elif article.status == "archived":
                     dangling.setdefault(found.text, DanglingReference(
                         ticket.id, found.text, f"文章 {article.id} 已归档，不再作为处理依据", article.id))

@@ -28,7 +28,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from kb.tickets.privacy import Scrubber
+from kb.tickets.privacy import TOKENS, Scrubber
 
 JACCARD_THRESHOLD = 0.8
 
@@ -58,7 +58,7 @@ _TIME_ONLY = re.compile(r"[\d\s:/.\-点时分秒半左右今天昨前早晚上�
 # a long digit run. The leading class skips positions no part can start at.
 _VARIABLE_PARTS = {
     "网址": r"https?://\S+",
-    "token": r"〔(?:手机号|电话|邮箱|身份证号|ip|姓名)〕",
+    "token": "|".join(re.escape(token.casefold()) for token in TOKENS.values()),  # the text is case-folded
     "IP": r"(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?![\d.])",
     "日期": r"(?<!\d)\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*[日号]?|(?<!\d)\d{1,2}\s*月\s*\d{1,2}\s*[日号]",
     "时间": r"(?<!\d)\d{1,2}\s*[:：]\s*\d{2}(?:\s*[:：]\s*\d{2})?(?!\d)|(?<!\d)\d{1,2}\s*[点时](?:\s*\d{1,2}\s*分|半|多|钟)?",
@@ -217,14 +217,34 @@ def group_symptoms(occurrences: Iterable[tuple[str | None, str, str]], *,
     for article_id, ticket_id, text in occurrences:
         if scrubber is not None:
             text = scrubber.scrub(text)
-        # Width variants (ＡＵＴＨ－１００３) count as one way of writing the symptom.
-        text = _SPACES.sub(" ", half_width(text)).strip()
-        key = symptom_key(text)
+        text, key = _written_and_key(text)
         if not key:
             continue
         variants, tickets = by_article.setdefault(article_id, {}).setdefault(key, (Counter(), []))
         variants[text] += 1
         tickets.append(ticket_id)
+    return _cluster(by_article, threshold)
+
+
+def group_counted(rows: Iterable[tuple[str | None, str, int]], *,
+                  threshold: float = JACCARD_THRESHOLD) -> list[SymptomGroup]:
+    """As group_symptoms, for phrases already counted: `(article_id, text, tickets)` (the
+    ticket store's aggregates). The groups' `ticket_ids` stay empty."""
+    by_article: dict[str | None, dict[str, tuple[Counter, list[str]]]] = {}
+    for article_id, text, count in rows:
+        text, key = _written_and_key(text)
+        if key:
+            by_article.setdefault(article_id, {}).setdefault(key, (Counter(), []))[0][text] += count
+    return _cluster(by_article, threshold)
+
+
+def _written_and_key(text: str) -> tuple[str, str]:
+    # Width variants (ＡＵＴＨ－１００３) count as one way of writing the symptom.
+    text = _SPACES.sub(" ", half_width(text)).strip()
+    return text, symptom_key(text)
+
+
+def _cluster(by_article: dict[str | None, dict[str, tuple[Counter, list[str]]]], threshold: float) -> list[SymptomGroup]:
     groups: list[SymptomGroup] = []
     for article_id, keys in by_article.items():
         ordered = sorted(keys.items(), key=lambda kv: -sum(kv[1][0].values()))  # stable
