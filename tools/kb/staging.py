@@ -6,7 +6,8 @@ folder while it exists. A staging folder nobody holds a lock on was left by a ru
 died (SIGKILL, power cut): the next run deletes it, and leaves alone the ones of runs
 still going.
 
-The swap exchanges the two folders in one rename (renameat2 RENAME_EXCHANGE, Linux 3.15
+Before the swap the new folder is made readable by other users (0755 folders, 0644
+files), whatever the umask. The swap exchanges the two folders in one rename (renameat2 RENAME_EXCHANGE, Linux 3.15
 and later), so the target never disappears, not even for a moment: a web server or a
 `kb search` reading it sees the old folder or the new one. Where the exchange is not
 available it falls back to two renames.
@@ -78,9 +79,22 @@ def remove_stale(target: Path) -> list[Path]:
     return removed
 
 
+def make_readable(tree: Path) -> None:
+    """Folders 0755 and files 0644 throughout `tree`, whatever the umask: a site or index
+    is read by other users (nginx as www-data, a colleague's `kb search`), and mkdtemp
+    makes the staging folder 0700."""
+    os.chmod(tree, 0o755)
+    for folder, folders, files in os.walk(tree):
+        for name in folders:
+            os.chmod(os.path.join(folder, name), 0o755)
+        for name in files:
+            os.chmod(os.path.join(folder, name), 0o644)
+
+
 def swap_into_place(staging: Path, target: Path) -> None:
-    """Put `staging` where `target` is. Afterwards `staging` holds the old target (or is
-    gone), for the caller to delete."""
+    """Put `staging` where `target` is, readable by everyone (make_readable). Afterwards
+    `staging` holds the old target (or is gone), for the caller to delete."""
+    make_readable(staging)
     if target.exists() and _exchange(staging, target):
         return
     old = None

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from kb.articles import Article
 from kb.project import Project
-from kb.staging import remove_stale, staging_folder, swap_into_place
+from kb.staging import make_readable, remove_stale, staging_folder, swap_into_place
 
 # Bump when the schema or the analysis changes: a mismatching index is rebuilt in full.
 INDEX_VERSION = "3"
@@ -306,6 +306,7 @@ def _incremental(project, audience, target, previous, stamps, reported, report, 
         ix.close()
     report.unchanged = len(entries) - len(report.added) - len(report.updated)
     _write_sidecars(target, stamps, entries, vocabulary=changed)
+    make_readable(target)  # the new segment files were written with the umask's modes
 
 
 def _write_sidecars(target: Path, stamps: dict[str, str], entries: dict[str, dict], vocabulary: bool = True) -> None:
