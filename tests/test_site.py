@@ -108,6 +108,15 @@ def test_markers_rendered_from_commitments(built_sample):
     assert "&lt; 1 小时" in commitments and "≤ 4 小时" in commitments and "≤ 2 小时" in commitments
 
 
+def test_the_404_page_is_chinese_with_search_and_hotline(built_sample):
+    """Served at any missing address: its links start from the site's root path."""
+    _, public, _ = built_sample
+    page = (public / "404.html").read_text(encoding="utf-8")
+    assert "Not found" not in page and "<title>页面不存在 - " in page and "<h1>页面不存在</h1>" in page
+    assert 'role="search"' in page and 'action="/search/"' in page and 'name="q"' in page
+    assert 'href="tel:4008102468"' in page and '<a href="/">返回首页</a>' in page
+
+
 def test_changing_a_commitment_changes_every_page(sample_copy):
     data = sample_copy / "docs" / "_data" / "commitments.yml"
     data.write_text(data.read_text(encoding="utf-8").replace("limit_hours: 4", "limit_hours: 3"), encoding="utf-8")

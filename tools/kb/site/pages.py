@@ -291,7 +291,7 @@ class SitePages:
         if name == "commitments":
             return self.commitments.table_html()
         if name == "search-box":
-            return self.search_form(page, "kb-searchbox", "首页搜索")
+            return self.search_form(self._href(page, SEARCH_PAGE), "kb-searchbox", "首页搜索")
         if name == "top-symptoms":
             out = ['<div class="kb-top-symptoms">']
             for module in self.modules:
@@ -306,14 +306,30 @@ class SitePages:
 
     # The search page ------------------------------------------------------------------
 
-    def search_form(self, page: str, css_class: str, label: str) -> str:
-        """A plain form to the search page (search/?q=…): works before any script runs."""
+    def search_form(self, action: str, css_class: str, label: str) -> str:
+        """A plain form to the search page (`action`: its URL from the page the form is on,
+        search/?q=…): works before any script runs."""
         return (f'<form class="{css_class}" role="search" aria-label="{e(label)}" method="get" '
-                f'action="{e(self._href(page, SEARCH_PAGE))}">'
+                f'action="{e(action)}">'
                 f'<label class="kb-visually-hidden" for="{css_class}-q">描述您遇到的现象或错误代码</label>'
                 f'<input id="{css_class}-q" name="q" type="search" autocomplete="off" '
                 'placeholder="输入您看到的现象或错误代码，例如：公文发送失败">'
                 '<button type="submit" class="md-button md-button--primary">搜索</button></form>')
+
+    def not_found_template(self) -> str:
+        """The theme's 404.html, in Chinese: served at any missing address, so its links
+        start from MkDocs' `base_url` (the site's root path for this page) instead of
+        being relative. Everything but those links is literal HTML."""
+        search = "{% endraw %}{{ base_url }}{% raw %}" + page_url(SEARCH_PAGE, self.directory_urls)
+        form = self.search_form("kb:search", "kb-search-404", "搜索知识库").replace('action="kb:search"', f'action="{search}"')
+        return ('{% extends "main.html" %}'
+                "{% block htmltitle %}<title>页面不存在 - {{ config.site_name | e }}</title>{% endblock %}"
+                "{% block content %}{% raw %}"
+                "<h1>页面不存在</h1>"
+                "<p>您要找的页面不存在，可能已经移动或改名。请搜索您遇到的现象或错误代码，或致电服务中心。</p>"
+                f"{form}{self.commitments.hotline_html()}"
+                "<p><a href=\"{% endraw %}{{ base_url }}{% raw %}\">返回首页</a></p>"
+                "{% endraw %}{% endblock %}")
 
     def search_page(self, limit: int = 10) -> str:
         """search/?q=…: the results of one query, as a page that can be bookmarked or sent;
@@ -326,7 +342,7 @@ class SitePages:
             _front_matter(title="搜索", hide=["navigation", "toc"]),
             "# 搜索知识库\n",
             early,
-            f'<div class="kb-search" data-kb-search markdown="0">{self.search_form(SEARCH_PAGE, "kb-search__form", "搜索知识库")}',
+            f'<div class="kb-search" data-kb-search markdown="0">{self.search_form(self._href(SEARCH_PAGE, SEARCH_PAGE), "kb-search__form", "搜索知识库")}',
             '<p class="kb-search__status" role="status" aria-live="polite" data-kb-status></p>',
             f'<ol class="kb-results" data-kb-results data-kb-limit="{limit}" data-kb-article-url="{e(article_url)}"></ol>',
             '<div class="kb-noresult" data-kb-noresult hidden><p data-kb-suggestions></p><div data-kb-nearest></div>',

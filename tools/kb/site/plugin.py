@@ -156,6 +156,13 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
             files.append(File.generated(config, uri, content=content))
         return files
 
+    def on_env(self, env, config, files):
+        # Our 404 page before the theme's ("404 - Not found"), extending its main.html.
+        from jinja2 import ChoiceLoader, DictLoader
+
+        env.loader = ChoiceLoader([DictLoader({"404.html": self.pages.not_found_template()}), env.loader])
+        return env
+
     def on_page_context(self, context, page, config, nav):
         if self.offline and page.canonical_url and self.project.site_url:
             # The offline copy's page.html URLs do not exist on the web server: point the
