@@ -49,3 +49,15 @@ def test_every_command_and_option_is_in_the_readme():
 
     visit(cli, "kb")
     assert missing == []
+
+
+def test_quiet_means_one_summary_line(tmp_path):
+    from conftest import copy_sample
+
+    root = copy_sample(tmp_path / "p")
+    runner = CliRunner()
+    export = ROOT / "tools" / "sample_data" / "helpdesk_export_2026.csv"
+    for args in (["link", str(export)], ["index"], ["index", "--audience", "internal"]):
+        result = runner.invoke(cli, [*args, "--project", str(root), "--quiet"])
+        assert result.exit_code == 0, result.output
+        assert len(result.stdout.splitlines()) == 1 and result.stderr == "", (args, result.output)

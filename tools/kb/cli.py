@@ -163,7 +163,7 @@ def build(project_dir, audience, site_dir, offline, pdf, verbose):
 @project_option
 @click.option("--audience", type=AUDIENCE, default="public", show_default=True, help="为哪个站点的文章建索引")
 @click.option("--rebuild", is_flag=True, help="丢弃现有索引，全部重建")
-@click.option("--quiet", is_flag=True, help="不显示进度")
+@click.option("--quiet", is_flag=True, help="不显示进度，只输出一行摘要")
 @json_option
 def index(project_dir, audience, rebuild, quiet, as_json):
     """建立或增量更新全文搜索索引（search_index/）。"""
@@ -172,7 +172,7 @@ def index(project_dir, audience, rebuild, quiet, as_json):
     report = update_index(project, audience, rebuild=rebuild, progress=progress_reporter(quiet or as_json, "建立索引"))
     if as_json:
         print_json(report.to_dict())
-    elif not quiet:
+    else:
         how = "全部重建" if report.rebuilt else "增量更新"
         click.echo(f"{how}{AUDIENCE_LABELS[audience]}索引：共 {report.documents} 篇，新增 {len(report.added)}，更新 {len(report.updated)}，"
                    f"删除 {len(report.deleted)}，未变 {report.unchanged}，用时 {report.seconds} 秒。")
@@ -185,7 +185,7 @@ def index(project_dir, audience, rebuild, quiet, as_json):
 @project_option
 @click.option("--status", type=click.Choice(["draft", "validated"]), default="draft", show_default=True,
               help="导入文章的状态；默认草稿，经人工核对后再发布")
-@click.option("--quiet", is_flag=True, help="不显示进度")
+@click.option("--quiet", is_flag=True, help="不显示进度和明细，只输出一行摘要")
 @json_option
 def import_(source, project_dir, status, quiet, as_json):
     """从现有的 Markdown 知识库（SOURCE 目录）迁移文章；重复运行不会产生重复文章。"""
@@ -197,8 +197,9 @@ def import_(source, project_dir, status, quiet, as_json):
         raise click.ClickException(str(err)) from None
     if as_json:
         print_json(report.to_dict())
-    elif not quiet:
-        click.echo("\n".join(report.summary_lines()))
+    else:
+        lines = report.summary_lines()
+        click.echo(f"{lines[0]}；{lines[1]}" if quiet else "\n".join(lines))
 
 
 @cli.command()
