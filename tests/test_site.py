@@ -117,6 +117,21 @@ def test_the_404_page_is_chinese_with_search_and_hotline(built_sample):
     assert 'href="tel:4008102468"' in page and '<a href="/">返回首页</a>' in page
 
 
+def test_article_pages_have_breadcrumbs_and_related_articles(built_sample):
+    _, public, _ = built_sample
+    page = (public / "kb" / "KB-0023" / "index.html").read_text(encoding="utf-8")
+    crumbs = re.search(r'<nav aria-label="当前位置" class="kb-breadcrumbs">(.*?)</nav>', page).group(1)
+    assert re.findall(r'<a href="([^"]+)">([^<]+)</a>', crumbs) == [
+        ("../../", "首页"), ("../", "自助排障"), ("../module/account/", "登录与账号")]
+    related = re.search(r'<h2 id="[^"]*">相关文章.*?<ul>(.*?)</ul>', page, re.S).group(1)
+    ids = re.findall(r'<a href="\.\./(KB-\d+)/">', related)
+    assert 1 <= len(ids) <= 3 and "KB-0023" not in ids and "KB-0025" in ids  # 登录 both
+    suggested = {i for p in public.glob("kb/KB-*/index.html")
+                 for block in re.findall(r'>相关文章<.*?</ul>', p.read_text(encoding="utf-8"), re.S)
+                 for i in re.findall(r"(KB-\d+) ", block)}
+    assert len(suggested) > 20 and "KB-0037" not in suggested  # archived: never suggested
+
+
 def test_changing_a_commitment_changes_every_page(sample_copy):
     data = sample_copy / "docs" / "_data" / "commitments.yml"
     data.write_text(data.read_text(encoding="utf-8").replace("limit_hours: 4", "limit_hours: 3"), encoding="utf-8")

@@ -14,6 +14,7 @@ from collections import defaultdict
 import yaml
 
 from kb.articles import AUDIENCE_LABELS, STATUS_LABELS, Article, error_codes
+from kb.site.related import related_articles
 from kb.commitments import Commitments
 from kb.links import rewrite_links, split_id_target
 
@@ -106,6 +107,7 @@ class SitePages:
         for article in articles:
             if article.status != "archived":
                 self.by_module[article.module].append(article)
+        self.related = related_articles(articles)
 
     # Links -------------------------------------------------------------------------------
 
@@ -141,8 +143,12 @@ class SitePages:
         module = self._module(article.module)
         module_link = f"[{e(article.module)}]({relative(page, module.page)})" if module else e(article.module)
         status = STATUS_LABELS[article.status]
+        crumbs = [f"[首页]({relative(page, 'index.md')})", f"[自助排障]({relative(page, KB_INDEX)})"]
+        if module:
+            crumbs.append(module_link)
         lines = [
             _front_matter(**meta),
+            f'<nav class="kb-breadcrumbs" aria-label="当前位置" markdown="span">{" › ".join(crumbs)}</nav>\n',
             f"# {e(article.title)}\n",
         ]
         if article.status == "archived":
@@ -168,6 +174,10 @@ class SitePages:
         if self.reported.get(article.id):
             lines.append(self._reported_box(self.reported[article.id]))
         lines.append(self.rewrite(article.body, page, article.path.parent).strip() + "\n")
+        if self.related.get(article.id):
+            lines.append("\n## 相关文章\n\n" + "\n".join(
+                f"- [{e(other.id)} {e(other.title)}]({relative(page, article_page_path(other.id))})"
+                for other in self.related[article.id]) + "\n")
         lines.append(f"\n## 联系服务中心\n\n{self.commitments.escalation_html(article.id)}\n")
         return "\n".join(lines)
 
