@@ -87,6 +87,21 @@ def test_missing_fields_and_sections(tmp_path):
     assert "缺少正文小节 “## 原因”" in messages
 
 
+def test_unknown_fields_are_problems_with_did_you_mean(tmp_path):
+    text = (GOOD.replace("review_by: 2027-03-12", "reveiw_by: 2027-03-12")
+                .replace("aliases: [old-slug, KB-9042]", "alias: [old-slug]\ncolour: red"))
+    article, problems = parse_article(write(tmp_path, text))
+    assert article is None  # review_by is required
+    found = [(p.line, p.message, p.hint) for p in problems]
+    assert (11, "缺少必填字段 review_by：第 11 行写成了 reveiw_by", "改成 review_by") in found
+    assert (13, "未知字段 alias", "是不是 aliases？改成 aliases") in found
+    assert any(line == 14 and message == "未知字段 colour" and "可用字段" in hint for line, message, hint in found)
+    assert not any("reveiw_by" in message and "未知字段" in message for _, message, _ in found)  # reported once
+    # An optional field misspelt on an otherwise good article: the article still parses.
+    article, problems = parse_article(write(tmp_path, GOOD.replace("aliases:", "aliasses:"), "b.md"))
+    assert article is not None and [(p.line, p.message) for p in problems] == [(13, "未知字段 aliasses")]
+
+
 def test_sections_out_of_order(tmp_path):
     text = GOOD.replace("## 现象\n", "## 临时\n").replace("## 解决办法\n", "## 解决办法\n\n## 现象\n")
     _, problems = parse_article(write(tmp_path, text))

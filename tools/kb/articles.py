@@ -7,6 +7,7 @@ all go through `parse_article` / `parse_page`; nothing else reads front matter.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,9 @@ REQUIRED_FIELDS = (
     "id", "title", "module", "symptoms", "audience", "status",
     "applies_to", "updated", "review_by", "owner",
 )
+# Any other front-matter field is a problem: a misspelt optional one (reveiw_by) would
+# otherwise be ignored without a word. source and source_sha256 are written by kb import.
+KNOWN_FIELDS = (*REQUIRED_FIELDS, "aliases", "reviewed", "source", "source_sha256")
 
 # Body sections in their required order; each entry lists the accepted spellings.
 SECTIONS = (
@@ -250,6 +254,12 @@ def _h2_title(line: str) -> str | None:
     return title.rstrip("#").rstrip() or title
 
 
+def _closest(key: str) -> str | None:
+    """The known field a misspelt one was meant to be (reveiw_by → review_by)."""
+    near = difflib.get_close_matches(key.casefold(), KNOWN_FIELDS, n=1, cutoff=0.7)
+    return near[0] if near else None
+
+
 def parse_article(path: Path, display: str | None = None) -> tuple[Article | None, list[Problem]]:
     """Parse and validate one article file. Returns the article (None if unusable) and
     every problem found in it; cross-article rules live in kb.checks."""
@@ -266,9 +276,19 @@ def parse_article(path: Path, display: str | None = None) -> tuple[Article | Non
     def bad(key: str, message: str, hint: str) -> None:
         problems.append(Problem(display, at(key), message, hint))
 
+    unknown = [str(key) for key in data if key not in KNOWN_FIELDS]
     for key in REQUIRED_FIELDS:
         if data.get(key) in (None, "", []):
-            problems.append(Problem(display, 1, f"缺少必填字段 {key}", "在前置元数据中补上该字段，见 kb_articles/README.md"))
+            misspelt = next((k for k in unknown if _closest(k) == key), None)
+            if misspelt:  # one problem, where the misspelling is
+                unknown.remove(misspelt)
+                bad(misspelt, f"缺少必填字段 {key}：第 {at(misspelt)} 行写成了 {misspelt}", f"改成 {key}")
+            else:
+                problems.append(Problem(display, 1, f"缺少必填字段 {key}", "在前置元数据中补上该字段，见 kb_articles/README.md"))
+    for key in unknown:
+        near = _closest(key)
+        bad(key, f"未知字段 {key}", f"是不是 {near}？改成 {near}" if near
+            else "删除该字段，或改成可用字段之一：" + "、".join(KNOWN_FIELDS))
 
     for key in ("id", "title", "module", "owner"):
         value = data.get(key)
