@@ -113,6 +113,21 @@ def test_yaml_error_names_the_line(tmp_path):
     assert len(problems) == 1 and problems[0].line == 3 and "YAML" in problems[0].message
 
 
+def test_yaml_errors_are_explained_in_chinese(tmp_path):
+    cases = {
+        "title: 公文: 发送失败": "这里不能出现“键: 值”",
+        'title: "公文发送失败': "引号或括号没有闭合",
+        "applies_to: [V8.0, V8.1": "方括号列表里缺少逗号或右括号",
+        "title: @公文": "这里有不能出现在值开头的字符",
+    }
+    for i, (line, reason) in enumerate(cases.items()):
+        text = GOOD.replace("title: 公文发送失败", line).replace("applies_to: [V8.0, V8.1]", line) if "applies_to" in line \
+            else GOOD.replace("title: 公文发送失败", line)
+        _, problems = parse_article(write(tmp_path, text, f"{i}.md"))
+        assert len(problems) == 1 and problems[0].message.startswith("YAML 语法错误：" + reason), (line, problems)
+        assert problems[0].message.isascii() is False and not any(w in problems[0].message for w in ("found", "expected"))
+
+
 def test_duplicate_key(tmp_path):
     _, problems = parse_article(write(tmp_path, GOOD.replace("owner: 公文产品组", "owner: 公文产品组\ntitle: 另一个")))
     assert any("字段 title 重复" in p.message and p.line == 13 for p in problems)

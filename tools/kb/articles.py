@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from kb.problems import Problem
+from kb.problems import Problem, yaml_reason
 
 ID_PATTERN = re.compile(r"^KB-\d{4,}\Z")  # \Z: "$" would accept a trailing newline
 # Aliases become URL path segments (/kb/<alias>/), so no slashes, dots-only or spaces.
@@ -196,7 +196,7 @@ def parse_front_matter(text: str, display: str) -> tuple[FrontMatter | None, lis
         # bracket), which is where the author has to look.
         mark = getattr(err, "context_mark", None) or getattr(err, "problem_mark", None)
         line = mark.line + 2 if mark else 1
-        reason = getattr(err, "problem", None) or str(err)
+        reason = yaml_reason(err)
         hint = "检查缩进、冒号后的空格和引号是否成对；含冒号的值请加引号"
         if isinstance(err, yaml.reader.ReaderError):  # a control character: no mark
             code = ord(err.character) if isinstance(err.character, str) else err.character

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from kb.problems import Problem
+from kb.problems import Problem, yaml_reason
 
 
 def load_yaml(path: Path, display: str) -> tuple[object, yaml.Node | None, list[Problem]]:
@@ -21,7 +21,7 @@ def load_yaml(path: Path, display: str) -> tuple[object, yaml.Node | None, list[
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         return None, None, [Problem(display, mark.line + 1 if mark else 1,
-                                    f"YAML 语法错误：{getattr(err, 'problem', err)}", "检查缩进、括号和引号")]
+                                    f"YAML 语法错误：{yaml_reason(err)}", "检查缩进、括号和引号")]
 
 
 def entry_lines(node: yaml.Node | None) -> dict[tuple[str, int | None], int]:

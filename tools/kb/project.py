@@ -16,7 +16,7 @@ import yaml
 
 from kb.articles import Article, parse_article
 from kb.commitments import FILE_NAME as COMMITMENTS_FILE, Commitments, load_commitments
-from kb.problems import Problem
+from kb.problems import Problem, yaml_reason
 from kb.search.synonyms import FILE_NAME as SYNONYMS_FILE, Synonyms, load_synonyms
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -64,7 +64,7 @@ def read_mkdocs_yml(path: Path) -> dict:
         # Where the broken construct starts (an unclosed bracket or quote), as in articles.
         mark = getattr(err, "context_mark", None) or getattr(err, "problem_mark", None)
         line = mark.line + 1 if mark else 1
-        raise ProjectError(f"{path}:{line}: mkdocs.yml 的 YAML 语法错误：{getattr(err, 'problem', err)}"
+        raise ProjectError(f"{path}:{line}: mkdocs.yml 的 YAML 语法错误：{yaml_reason(err)}"
                            "（检查缩进、冒号后的空格和括号、引号是否成对）") from None
     if not isinstance(data, dict):
         raise ProjectError(f"{path}:1: mkdocs.yml 必须是键值映射")

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import yaml
 
-from kb.problems import Problem
+from kb.problems import Problem, yaml_reason
 
 # Our field → (Chinese label used in messages, accepted headers in order of preference).
 FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -92,7 +92,7 @@ def load_mapping(path: str | os.PathLike) -> dict[str, tuple[str, ...]]:
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         raise TicketFileError([Problem(display, mark.line + 1 if mark else 1,
-                                       f"YAML 语法错误：{getattr(err, 'problem', None) or err}",
+                                       f"YAML 语法错误：{yaml_reason(err)}",
                                        "每行写成“字段: 表头”，冒号后留一个空格")]) from None
     if node is None:
         return {}
