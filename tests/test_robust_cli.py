@@ -19,7 +19,7 @@ def error_lines(result) -> list[str]:
     """The message lines of a failed run (click's usage lines aside)."""
     assert result.returncode != 0, result
     assert "Traceback" not in result.stderr, result.stderr
-    return [l for l in result.stderr.splitlines() if l.strip() and not l.startswith(("Usage:", "Try '"))]
+    return [l for l in result.stderr.splitlines() if l.strip() and not l.startswith(("Usage:", "查看帮助："))]
 
 
 def one_error(result) -> str:
@@ -42,7 +42,7 @@ COMMANDS = [["check"], ["list"], ["build"], ["index"], ["search", "公文"], ["l
 def test_missing_project_dir(tmp_path, command):
     missing = tmp_path / "nowhere"
     line = one_error(kb(*command, "--project", str(missing)))
-    assert line == f"Error: {missing}: 项目目录不存在（用 --project 指向知识库项目目录）"
+    assert line == f"错误：{missing}: 项目目录不存在（用 --project 指向知识库项目目录）"
 
 
 def test_folder_without_mkdocs_yml(tmp_path):
@@ -64,7 +64,7 @@ def broken_mkdocs_yml(tmp_path) -> Path:
 def test_mkdocs_yml_yaml_error(tmp_path, command):
     root = broken_mkdocs_yml(tmp_path)
     line = one_error(kb(*command, "--project", str(root)))
-    where = f"Error: {root / 'mkdocs.yml'}:"
+    where = f"错误：{root / 'mkdocs.yml'}:"
     assert line.startswith(where) and "YAML 语法错误" in line
     assert line[len(where):].split(":")[0].isdigit()
 
@@ -86,7 +86,7 @@ def test_unreadable_ticket_file(tmp_path, indexed):
     lines = error_lines(result)
     assert result.returncode == 1
     assert lines[0].startswith(f"{export}:1: 无法读取文件：") and "检查文件的读取权限" in lines[0]
-    assert lines[-1] == "Error: 工单导出文件无法使用，未写入任何数据。"
+    assert lines[-1] == "错误：工单导出文件无法使用，未写入任何数据。"
     assert not (indexed / "docs" / "_data" / "tickets.sqlite").exists()
 
 
@@ -95,14 +95,14 @@ def test_ticket_file_that_is_a_folder(tmp_path, indexed):
     folder.mkdir()
     result = kb("link", str(folder), "--project", str(indexed))
     assert result.returncode == 2
-    assert one_error(result) == f"Error: Invalid value for 'TICKETS...': File '{folder}' is a directory."
+    assert one_error(result) == f"错误：Invalid value for 'TICKETS...': File '{folder}' is a directory."
 
 
 def test_bad_audience_value(indexed):
     for command in (["build"], ["index"], ["list"], ["search", "公文"]):
         result = kb(*command, "--audience", "everyone", "--project", str(indexed))
         assert result.returncode == 2
-        assert one_error(result) == "Error: Invalid value for '--audience': 'everyone' is not one of 'public', 'internal'."
+        assert one_error(result) == "错误：Invalid value for '--audience': 'everyone' is not one of 'public', 'internal'."
 
 
 def corrupt(index: Path, how: str) -> None:
@@ -126,7 +126,7 @@ def test_corrupted_index(tmp_path, indexed, how):
     assert kb("index", "--rebuild", "--quiet", "--project", str(root)).returncode == 0  # its own paths
     corrupt(root / "search_index" / "public", how)
     line = one_error(kb("search", "公文", "--project", str(root)))
-    assert line.startswith("Error: search_index/public: ") and f"kb index --project {root}" in line and "--rebuild" in line
+    assert line.startswith("错误：search_index/public: ") and f"kb index --project {root}" in line and "--rebuild" in line
     # `kb index` notices the damage and rebuilds (the vocabulary is rewritten on every
     # run); then searching works again.
     repaired = kb("index", "--project", str(root))
@@ -153,7 +153,7 @@ def test_site_dir_that_cannot_be_written(tmp_path):
 def test_refused_build_and_check_say_what_to_do(tmp_path):
     root = new_project(tmp_path / "p", 0)
     (root / "kb_articles" / "a.md").write_text(article("KB-0001").replace("status: validated", "status: ok"), encoding="utf-8")
-    for command, last in (("check", "共 1 个问题。"), ("build", "Error: 检查未通过，未构建站点（原有站点保持不变）。请先修正以上问题。")):
+    for command, last in (("check", "共 1 个问题。"), ("build", "错误：检查未通过，未构建站点（原有站点保持不变）。请先修正以上问题。")):
         result = kb(command, "--project", str(root))
         assert result.returncode == 1 and "Traceback" not in result.stderr
         lines = result.stderr.splitlines()

@@ -153,7 +153,7 @@ def test_refused_build_leaves_the_served_site_untouched(tmp_path, serve):
     out, err = refused.communicate()
     assert refused.returncode == 1 and during > 0
     assert "Traceback" not in err
-    assert err.rstrip().splitlines()[-1] == "Error: 检查未通过，未构建站点（原有站点保持不变）。请先修正以上问题。"
+    assert err.rstrip().splitlines()[-1] == "错误：检查未通过，未构建站点（原有站点保持不变）。请先修正以上问题。"
     for name, where in expected.items():
         if where is not None and name != "ok.md":
             assert f"kb_articles/{name}:{where[0]}: " in err, name

@@ -366,8 +366,18 @@ def search(query, project_dir, limit, module, audience, as_json):
 
 def main():
     try:
-        cli(prog_name="kb")
-    except Exception as err:  # click has already handled its own errors (exit status 1 or 2)
+        # Not standalone: click would print its own errors after an English "Error:".
+        status = cli.main(prog_name="kb", standalone_mode=False)
+    except click.exceptions.Abort:  # Ctrl-C
+        click.echo("\n已中止。", err=True)
+        sys.exit(1)
+    except click.ClickException as err:
+        if isinstance(err, click.UsageError) and err.ctx is not None:
+            click.echo(err.ctx.get_usage(), err=True)
+            click.echo(f"查看帮助：{err.ctx.command_path} -h", err=True)
+        click.echo(f"错误：{err.format_message()}", err=True)
+        sys.exit(err.exit_code)
+    except Exception as err:
         if _debug:
             raise
         message = " ".join(str(err).split())  # one line
@@ -375,3 +385,4 @@ def main():
             message = f"{type(err).__name__}: {message}" if message else type(err).__name__
         click.echo(f"错误：{message}（加 --debug 查看详细信息）", err=True)
         sys.exit(1)
+    sys.exit(status if isinstance(status, int) else 0)
