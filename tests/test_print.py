@@ -33,5 +33,14 @@ def test_print_page_and_pdf_hold_every_lesson_in_order(tmp_path):
         index = (site / guide.folder / "index.html").read_text(encoding="utf-8")
         assert "打印整本指南" in index and 'href="print/"' in index
         pages = PdfReader(site / guide.folder / guide.pdf_name).pages
-        first_lines = [page.extract_text().strip().split("\n")[0].strip() for page in pages]
+        texts = [page.extract_text() for page in pages]
+        # A4 sheets, each headed with the guide's name and numbered "第 n 页，共 N 页".
+        assert all((round(float(p.mediabox.width)), round(float(p.mediabox.height))) == (595, 842) for p in pages)
+        header = f"{guide.title}培训指南"
+        assert all(text.strip().split("\n")[0].strip() == header for text in texts)
+        assert [re.search(r"第\s*(\d+)\s*页，共\s*(\d+)\s*页", text).groups() for text in texts] == [
+            (str(n), str(len(pages))) for n in range(1, len(pages) + 1)]
+        assert not any("开始第一课" in text or "另存为 PDF" in text for text in texts)  # web-only text
+        first_lines = [next(line.strip() for line in text.strip().split("\n")[1:] if not re.match(r"\s*第\s*\d+\s*页", line))
+                       for text in texts]
         assert [line for line in first_lines if line in titles] == titles

@@ -195,7 +195,7 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
         source_dir = Path(page.file.abs_src_path).parent
         guide = next((g for g in self.guides if g.pages[0] == src), None)
         if guide:
-            markdown += f"\n\n[打印整本指南（{guide.title}，共 {len(guide.pages)} 页）](print.md){{ .md-button }}\n"
+            markdown += f"\n\n[打印整本指南（{guide.title}，共 {len(guide.pages)} 课）](print.md){{ .md-button }}\n"
         return self.pages.expand_markers(self.pages.rewrite(markdown, src, source_dir), src)
 
 

@@ -61,6 +61,8 @@ def _target(item) -> str | None:
 def print_page(guide: Guide, docs_dir: Path) -> str:
     """One Markdown page holding every lesson of the guide, each starting a new sheet."""
     parts = [f"---\ntitle: {guide.title}培训指南（打印版）\nsearch:\n  exclude: true\n---\n",
+             # Each printed sheet says which guide it belongs to (CSS margin box; Chromium 131+).
+             f'<style>@page {{ @top-center {{ content: "{guide.title}培训指南"; font-size: 9pt; color: #555; }} }}</style>\n',
              f"# {guide.title}培训指南\n",
              "本页汇集整条学习路径，按顺序排好，可直接打印或在打印对话框中另存为 PDF。\n{ .kb-print-hint }\n",
              '<div class="kb-print-toc" markdown>\n']
