@@ -254,3 +254,28 @@ def test_offline_copy_works_from_files(new_page, offline_sample, screenshot):
     page.wait_for_url("**/kb/KB-0001.html")
     assert hosts_contacted(page) == set()
     assert all(url.startswith(("file:", "data:", "about:", "blob:")) for url in page.requests), page.requests
+
+
+# Phones ---------------------------------------------------------------------------------
+
+PHONE_PAGES = ["", "kb/KB-0001/", "kb/", "kb/module/document/", "kb/symptoms/", "commitments/",
+               "training/admin/", "training/admin/print/", "search/?q=公文发送失败", "404.html"]
+
+
+@pytest.mark.parametrize("width", [320, 375, 414])
+def test_phones_never_scroll_sideways_and_can_call_from_the_first_screen(new_page, served_site, screenshot, width):
+    page = new_page({"width": width, "height": 700})
+    for path in PHONE_PAGES:
+        page.goto(f"{served_site}/{path}")
+        page.wait_for_load_state("load")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, path
+        if path in ("", "kb/KB-0001/"):
+            # A tap-to-call link visible without scrolling, on the home page and on articles.
+            calls = page.locator('a[href^="tel:"]').evaluate_all(
+                "links => links.filter(a => { const r = a.getBoundingClientRect();"
+                " return r.width > 0 && r.bottom <= innerHeight && r.top >= 0; }).length")
+            assert calls >= 1, path
+    page.goto(f"{served_site}/")
+    button = page.locator(".kb-searchbox button").bounding_box()
+    assert button["height"] < 50  # 搜索 on one line
+    screenshot(page, f"phone-home-{width}")

@@ -71,6 +71,12 @@ class Commitments:
         return (f'<div class="kb-hotline"><p class="kb-hotline__centre">{_e(self.service_centre)}</p>'
                 f"<ul>{items}</ul><p class=\"kb-hotline__limits\">{limits}</p></div>")
 
+    def call_html(self) -> str:
+        """One tap-to-call line for the first phone screen: the first hotline."""
+        h = self.hotlines[0]
+        return (f'<p class="kb-call">找不到答案？<a href="tel:{_e(h.number.replace("-", ""))}">'
+                f"拨打{_e(h.name)} {_e(h.number)}</a></p>")
+
     def escalation_html(self, article_id: str) -> str:
         return (f'<div class="kb-escalation">{self.hotline_html()}'
                 f"<p>致电时请说明文章编号 <strong>{_e(article_id)}</strong>、"

@@ -157,6 +157,7 @@ class SitePages:
             lines.append('<div class="kb-banner kb-banner--draft">草稿：本文尚未验证，仅在内部站点显示。</div>\n')
         if article.audience == "internal":
             lines.append('<div class="kb-banner kb-banner--internal">内部文章：仅供服务工程师使用，请勿发送给客户。</div>\n')
+        lines.append(self.commitments.call_html() + "\n")  # in the first phone screen, under the title
         lines.append(
             f"编号 **{e(article.id)}** · 模块 {module_link} · 状态 {status} · "
             f"适用版本 {e('、'.join(article.applies_to))} · 最后更新 {article.updated} · 最后审核 {article.last_reviewed} · "
@@ -301,7 +302,7 @@ class SitePages:
         if name == "commitments":
             return self.commitments.table_html()
         if name == "search-box":
-            return self.search_form(self._href(page, SEARCH_PAGE), "kb-searchbox", "首页搜索")
+            return self.search_form(self._href(page, SEARCH_PAGE), "kb-searchbox", "首页搜索") + self.commitments.call_html()
         if name == "top-symptoms":
             out = ['<div class="kb-top-symptoms">']
             for module in self.modules:
