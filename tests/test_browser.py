@@ -12,6 +12,7 @@ import pytest
 
 from kb.project import read_mkdocs_yml
 from kb.site.pages import page_url
+from kb.site.printing import find_guides
 
 playwright = pytest.importorskip("playwright.sync_api")
 
@@ -151,35 +152,23 @@ def test_navigation_tabs_lead_to_their_pages(page, served_site, tab, path, headi
     assert tab in page.locator(".md-tabs__item--active").inner_text()
 
 
-def training_pages_in_nav_order(project):
-    """Docs paths of the 培训 tab's pages, in nav order (sections depth first)."""
-    nav = read_mkdocs_yml(project.mkdocs_yml)["nav"]
-    training = next(item["培训"] for item in nav if isinstance(item, dict) and "培训" in item)
-
-    def walk(items):
-        for item in items:
-            value = next(iter(item.values())) if isinstance(item, dict) else item
-            yield from walk(value) if isinstance(value, list) else [value]
-    return list(walk(training))
-
-
 def test_training_learning_path_follows_next_page(page, served_site, built_sample):
-    """From the administrators' path, 下一页 (navigation.footer) walks every lesson of every
-    role in nav order, then leaves training for 服务承诺."""
+    """In each role's guide, 下一页 (navigation.footer) walks its lessons in nav order and
+    stops at the last one: it never leads into another role's guide."""
     project, _, _ = built_sample
-    lessons = training_pages_in_nav_order(project)
-    lessons = lessons[lessons.index("training/admin/index.md"):]
-    assert len(lessons) >= 12
-    page.goto(served_site + "/training/admin/")
-    visited = []
-    for _ in lessons:
-        visited.append(urlparse(page.url).path)
-        next_link = page.locator("a.md-footer__link--next")
-        assert "下一页" in next_link.inner_text()
-        next_link.click()
-        page.wait_for_load_state()
-    assert visited == ["/" + page_url(lesson) for lesson in lessons]
-    assert urlparse(page.url).path == "/commitments/"
+    guides = find_guides(read_mkdocs_yml(project.mkdocs_yml)["nav"])
+    assert [g.title for g in guides] == ["系统管理员", "操作用户", "领导"]
+    for guide in guides:
+        page.goto(f"{served_site}/{page_url(guide.pages[0])}")
+        assert page.locator("a.md-footer__link--prev").count() == 0
+        visited = [urlparse(page.url).path]
+        while page.locator("a.md-footer__link--next").count():
+            next_link = page.locator("a.md-footer__link--next")
+            assert "下一页" in next_link.inner_text()
+            next_link.click()
+            page.wait_for_load_state()
+            visited.append(urlparse(page.url).path)
+        assert visited == ["/" + page_url(lesson) for lesson in guide.pages]
 
 
 def test_only_the_local_server_is_contacted(page, served_site):

@@ -164,6 +164,13 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
         return env
 
     def on_page_context(self, context, page, config, nav):
+        # A guide's previous/next links stay within it: after an admin's last lesson
+        # comes nothing, not the first page of the 操作用户 guide.
+        for guide in self.guides:
+            if page.file.src_uri == guide.pages[-1]:
+                page.next_page = None
+            if page.file.src_uri == guide.pages[0]:
+                page.previous_page = None
         if self.offline and page.canonical_url and self.project.site_url:
             # The offline copy's page.html URLs do not exist on the web server: point the
             # canonical link at the page's address on the (directory-URL) site.
