@@ -2,11 +2,13 @@
 
 import re
 
+from click.testing import CliRunner
 from pypdf import PdfReader
 
 from conftest import copy_sample
 from kb.articles import parse_page
 from kb.build import build_site
+from kb.cli import cli
 from kb.project import Project
 from kb.site.printing import find_guides
 from kb.project import read_mkdocs_yml
@@ -44,3 +46,10 @@ def test_print_page_and_pdf_hold_every_lesson_in_order(tmp_path):
         first_lines = [next(line.strip() for line in text.strip().split("\n")[1:] if not re.match(r"\s*第\s*\d+\s*页", line))
                        for text in texts]
         assert [line for line in first_lines if line in titles] == titles
+        assert f'href="{guide.pdf_name}" download>下载 PDF' in index
+    # A later build without --pdf prints them again (not lost, not stale) and says where.
+    result = CliRunner().invoke(cli, ["build", "--project", str(root)])
+    assert result.exit_code == 0, result.output
+    for guide in find_guides(read_mkdocs_yml(root / "mkdocs.yml")["nav"]):
+        pdf = site / guide.folder / guide.pdf_name
+        assert pdf.is_file() and f"培训指南 PDF：{pdf}" in result.output

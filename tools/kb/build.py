@@ -21,7 +21,9 @@ def build_site(project: Project, audience: str = "public", site_dir: Path | None
     """Build the site for `audience` into `site_dir` (default: the project's site folder
     for the audience). `offline` builds a copy that works from file:// (Material's offline
     plugin: page.html URLs, search index inlined as a script, no web server needed).
-    `pdf` also prints each training guide to `training/<role>/<role>-guide.pdf`."""
+    `pdf` also prints each training guide to `training/<role>/<role>-guide.pdf`; a site
+    that has those PDFs gets them printed again by a later build without `pdf`, so that
+    they are neither lost nor out of date."""
     problems = check_project(project)
     if problems:
         raise ProblemsFound(problems, "kb check")
@@ -32,6 +34,7 @@ def build_site(project: Project, audience: str = "public", site_dir: Path | None
     from mkdocs.exceptions import MkDocsException
 
     target = Path(site_dir) if site_dir else project.site_dir(audience, offline)
+    pdf = pdf or any(target.glob("training/*/*-guide.pdf"))
     # The staging folder is locked while this build runs; one left by a killed build is
     # deleted here. The swap is one atomic rename: the site is served throughout.
     with staging_folder(target) as staging:
@@ -40,6 +43,7 @@ def build_site(project: Project, audience: str = "public", site_dir: Path | None
             # Material's search plugin imported jieba, which set its own logger to DEBUG.
             logging.getLogger("jieba").setLevel(logging.getLogger("mkdocs").level)
             config.plugins["kb"].config.audience = audience
+            config.plugins["kb"].with_pdf = pdf  # each guide's first page links its PDF
             _set_offline(config, offline, project)
             build(config)
             if pdf:

@@ -157,6 +157,8 @@ def build(project_dir, audience, site_dir, offline, pdf, verbose):
     except BuildFailed as err:
         raise click.ClickException(f"MkDocs 构建失败：{err}（原有站点保持不变）") from None
     click.echo(f"站点已生成：{target}" + (f"（离线版：用浏览器打开 {target / 'index.html'}）" if offline else ""))
+    for path in sorted(target.glob("training/*/*-guide.pdf")):
+        click.echo(f"培训指南 PDF：{path}")
 
 
 @cli.command()

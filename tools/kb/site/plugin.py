@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import posixpath
 import re
 from pathlib import Path
 
@@ -44,6 +45,7 @@ class KBPluginConfig(Config):
 
 
 class KBPlugin(BasePlugin[KBPluginConfig]):
+    with_pdf = False  # set by kb build --pdf (kb.build): the guides' PDFs will be there
     # After the other plugins' on_config: Material's offline plugin switches
     # use_directory_urls off and adds its shim there, and the links written here follow.
     @event_priority(-50)
@@ -202,7 +204,13 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
         source_dir = Path(page.file.abs_src_path).parent
         guide = next((g for g in self.guides if g.pages[0] == src), None)
         if guide:
-            markdown += f"\n\n[打印整本指南（{guide.title}，共 {len(guide.pages)} 课）](print.md){{ .md-button }}\n"
+            markdown += f"\n\n[打印整本指南（{guide.title}，共 {len(guide.pages)} 课）](print.md){{ .md-button }}"
+            if self.with_pdf:  # raw HTML: the PDF is written after MkDocs checks the links
+                here = page_url(src, config.use_directory_urls)
+                href = posixpath.relpath(f"{guide.folder}/{guide.pdf_name}", here.rstrip("/") if here.endswith("/")
+                                         else posixpath.dirname(here))
+                markdown += f' <a class="md-button" href="{e(href)}" download>下载 PDF（A4）</a>'
+            markdown += "\n"
         return self.pages.expand_markers(self.pages.rewrite(markdown, src, source_dir), src)
 
 
