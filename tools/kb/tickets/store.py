@@ -235,7 +235,8 @@ class TicketStore:
 
     def rate_table(self, column: str) -> list[tuple[str, int, int]]:
         """(month or module, tickets, linked), by the column's value."""
-        assert column in ("month", "module")
+        if column not in ("month", "module"):  # it becomes part of the SQL
+            raise ValueError(f"no rate table by {column!r}")
         return self.db.execute(f"SELECT {column}, COUNT(*), SUM(linked) FROM tickets GROUP BY {column} ORDER BY {column}").fetchall()
 
     def article_ticket_counts(self) -> dict[str, int]:
