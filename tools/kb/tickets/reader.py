@@ -188,6 +188,28 @@ def _unreadable(display: str, err: OSError) -> TicketFileError:
                                     "检查文件的读取权限，或关闭正在使用它的程序（如 Excel）后重试")])
 
 
+def _counted(stream: TicketStream, display: str, results: Iterator[tuple[int, Ticket | str]],
+             empty: str) -> Iterator[Ticket | RejectedRow]:
+    """The rows of any format, `(row, Ticket or reason)`, as the stream gives them: counted,
+    reasons as RejectedRow, and after the last one an error when no row was a ticket
+    (`empty` says what the file had instead of rows)."""
+    first = None
+    try:
+        for row, result in results:
+            if type(result) is Ticket:
+                stream.tickets += 1
+                yield result
+            else:
+                rejected = RejectedRow(display, row, _one_line(result))
+                first = first or rejected
+                stream.rejected += 1
+                yield rejected
+    finally:
+        results.close()
+    if not stream.tickets:
+        raise _no_tickets(stream, display, first, empty)
+
+
 def _no_tickets(stream: TicketStream, display: str, first: RejectedRow | None, empty: str) -> TicketFileError:
     """The end of a file without one ticket: `empty` says what it had instead."""
     if first is None:
@@ -567,17 +589,17 @@ def _open_csv(path: Path, display: str, encoding: str, mapping) -> TicketStream:
         f.close()
         raise
     stream = TicketStream(path, "csv", encoding, {name: headers[i] for name, i in columns.items()})
-    stream._rows = _csv_rows(stream, display, lines, reader, delimiter, headers, columns, f.close)
+    stream._rows = _counted(stream, display, _csv_rows(stream, display, lines, reader, delimiter, headers, columns, f.close),
+                            "文件只有表头，没有工单")
     stream._close = f.close
     return stream
 
 
 def _csv_rows(stream: TicketStream, display: str, lines: _Lines, reader, delimiter: str,
-              headers: list[str], columns: dict[str, int], done: Callable[[], None]) -> Iterator[Ticket | RejectedRow]:
+              headers: list[str], columns: dict[str, int], done: Callable[[], None]) -> Iterator[tuple[int, Ticket | str]]:
     rows = _RowReader(headers, columns)
     width, row = len(headers), 1
     id_column, opened_column = columns["id"], columns["opened_at"]
-    first_rejected = None
     strip = str.strip
     taken = lines.taken
 
@@ -639,20 +661,11 @@ def _csv_rows(stream: TicketStream, display: str, lines: _Lines, reader, delimit
                 result = f"有 {len(values)} 列，表头有 {width} 列（检查该行是否多了或少了英文逗号）"
             else:
                 result = rows.ticket(values, row)
-                if type(result) is Ticket:
-                    stream.tickets += 1
-                    yield result
-                    continue
-            rejected = RejectedRow(display, row, _one_line(result))
-            first_rejected = first_rejected or rejected
-            stream.rejected += 1
-            yield rejected
+            yield row, result
     except (OSError, UnicodeDecodeError) as err:  # the file changed or failed under us
         raise _unreadable(display, err if isinstance(err, OSError) else OSError("文件在读取过程中被修改")) from None
     finally:
         done()
-    if not stream.tickets:
-        raise _no_tickets(stream, display, first_rejected, "文件只有表头，没有工单")
 
 
 def _one_line(reason: str) -> str:
@@ -708,18 +721,18 @@ def _open_xlsx(path: Path, display: str, mapping) -> TicketStream:
         workbook.close()
         raise
     stream = TicketStream(path, "xlsx", "", {name: headers[i] for name, i in columns.items()})
-    stream._rows = _xlsx_rows(stream, display, source, errors, headers, columns, workbook.close)
+    stream._rows = _counted(stream, display, _xlsx_rows(stream, display, source, errors, headers, columns, workbook.close),
+                            "文件只有表头，没有工单")
     stream._close = workbook.close
     return stream
 
 
 def _xlsx_rows(stream: TicketStream, display: str, source: Iterator[tuple], errors, headers: list[str],
-               columns: dict[str, int], done: Callable[[], None]) -> Iterator[Ticket | RejectedRow]:
+               columns: dict[str, int], done: Callable[[], None]) -> Iterator[tuple[int, Ticket | str]]:
     rows = _RowReader(headers, columns)
     width = len(headers)
     padding = ("",) * width
     dates = [columns[f] for f in _DATE_FIELDS if f in columns]
-    first_rejected = None
     row = 1
     try:
         while True:
@@ -742,21 +755,11 @@ def _xlsx_rows(stream: TicketStream, display: str, source: Iterator[tuple], erro
             for i, value in enumerate(cells):
                 if type(value) is float and value.is_integer() and i not in dates:
                     values[i] = str(int(value))  # 1001.0 as Excel stores 1001
-            result = rows.ticket(values, row)
-            if type(result) is Ticket:
-                stream.tickets += 1
-                yield result
-                continue
-            rejected = RejectedRow(display, row, _one_line(result))
-            first_rejected = first_rejected or rejected
-            stream.rejected += 1
-            yield rejected
+            yield row, rows.ticket(values, row)
     except OSError as err:
         raise _unreadable(display, err) from None
     finally:
         done()
-    if not stream.tickets:
-        raise _no_tickets(stream, display, first_rejected, "文件只有表头，没有工单")
 
 
 # JSON -------------------------------------------------------------------------------------
@@ -807,14 +810,14 @@ def _open_json(path: Path, display: str, encoding: str, mapping, fmt: str) -> Ti
     header_list = list(headers)
     columns = resolve_columns(header_list, display, mapping, numbered=False)
     stream = TicketStream(path, fmt, encoding, {name: header_list[i] for name, i in columns.items()})
-    stream._rows = _json_rows(stream, display, items, header_list, columns)
+    stream._rows = _counted(stream, display, _json_rows(stream, items, header_list, columns),
+                            "文件中没有工单（每个对象都是空的）")
     return stream
 
 
-def _json_rows(stream: TicketStream, display: str, items: list[tuple[int, object]], header_list: list[str],
-               columns: dict[str, int]) -> Iterator[Ticket | RejectedRow]:
+def _json_rows(stream: TicketStream, items: list[tuple[int, object]], header_list: list[str],
+               columns: dict[str, int]) -> Iterator[tuple[int, Ticket | str]]:
     rows = _RowReader(header_list, columns)
-    first_rejected = None
     for number, item in items:
         if isinstance(item, _BadLine):
             result = str(item)
@@ -825,13 +828,4 @@ def _json_rows(stream: TicketStream, display: str, items: list[tuple[int, object
             continue
         else:
             result = rows.ticket([_text(item.get(h)) for h in header_list], number)
-            if type(result) is Ticket:
-                stream.tickets += 1
-                yield result
-                continue
-        rejected = RejectedRow(display, number, _one_line(result))
-        first_rejected = first_rejected or rejected
-        stream.rejected += 1
-        yield rejected
-    if not stream.tickets:
-        raise _no_tickets(stream, display, first_rejected, "文件中没有工单（每个对象都是空的）")
+        yield number, result
