@@ -202,25 +202,31 @@ def stored_ticket(ticket: Ticket, resolver: ReferenceResolver, scrub: Callable[[
     )
 
 
-def export_fingerprint(project: Project, path: Path, encoding: str | None, mapping: Path | None) -> str | None:
-    """Same export, same articles, same settings: the same stored result. None when a
-    file cannot be read (the reader then says why, in its words)."""
+def export_fingerprints(project: Project, paths: list[Path], encoding: str | None,
+                        mapping: Path | None) -> list[str | None]:
+    """Same export, same articles, same settings: the same stored result. The settings
+    and articles are hashed once, then each file's bytes on a copy. None for a file that
+    cannot be read (the reader then says why, in its words)."""
+    settings = hashlib.sha256(f"{EXTRACTION_VERSION}\0{encoding}\0{project.timezone}\0{_keep_numbers(project)}\0".encode())
     try:
-        return _fingerprint(project, path, encoding, mapping)
+        if mapping is not None:
+            settings.update(Path(mapping).read_bytes())
     except OSError:
-        return None
-
-
-def _fingerprint(project: Project, path: Path, encoding: str | None, mapping: Path | None) -> str:
-    h = hashlib.sha256(f"{EXTRACTION_VERSION}\0{encoding}\0{project.timezone}\0{_keep_numbers(project)}\0".encode())
-    if mapping is not None:
-        h.update(Path(mapping).read_bytes())
+        return [None] * len(paths)
     for article in sorted(project.articles, key=lambda a: a.id):
-        h.update(f"\0{article.id}\0{article.aliases}\0{article.title}\0{article.status}".encode())
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
+        settings.update(f"\0{article.id}\0{article.aliases}\0{article.title}\0{article.status}".encode())
+    fingerprints = []
+    for path in paths:
+        h = settings.copy()
+        try:
+            with open(path, "rb") as f:
+                while chunk := f.read(1 << 20):
+                    h.update(chunk)
+        except OSError:
+            fingerprints.append(None)
+            continue
+        fingerprints.append(h.hexdigest())
+    return fingerprints
 
 
 @dataclass
@@ -251,7 +257,7 @@ def link_exports(project: Project, paths: Iterable[Path], *, encoding: str | Non
     from kb.tickets.reader import open_export
 
     paths = [Path(p) for p in paths]
-    fingerprints = [export_fingerprint(project, p, encoding, mapping) for p in paths]
+    fingerprints = export_fingerprints(project, paths, encoding, mapping)
     # Every export that will be read is opened (and so checked) before the store is
     # created or written; an export read before, unchanged, is not even opened.
     existing = open_store(project)
