@@ -123,9 +123,31 @@ def test_yaml_errors_are_explained_in_chinese(tmp_path):
     for i, (line, reason) in enumerate(cases.items()):
         text = GOOD.replace("title: 公文发送失败", line).replace("applies_to: [V8.0, V8.1]", line) if "applies_to" in line \
             else GOOD.replace("title: 公文发送失败", line)
-        _, problems = parse_article(write(tmp_path, text, f"{i}.md"))
-        assert len(problems) == 1 and problems[0].message.startswith("YAML 语法错误：" + reason), (line, problems)
-        assert problems[0].message.isascii() is False and not any(w in problems[0].message for w in ("found", "expected"))
+        article, problems = parse_article(write(tmp_path, text, f"{i}.md"))
+        assert article is None and problems[0].message.startswith("YAML 语法错误：" + reason), (line, problems)
+        assert not any(w in p.message for p in problems for w in ("found", "expected")), problems
+
+
+def test_a_yaml_error_does_not_hide_the_files_other_problems(tmp_path):
+    """One `kb check` run reports everything: each broken entry, then the fields and the
+    body as if the broken entries were absent (an unreadable required field is not also
+    reported missing)."""
+    text = (GOOD.replace("title: 公文发送失败", 'title: "公文发送失败')
+            .replace("applies_to: [V8.0, V8.1]", "applies_to: [V8.0, V8.1")
+            .replace("status: validated", "status: published")
+            .replace("## 原因\n", "## 起因\n")
+            .replace("owner:", "reveiw_by: 2027-01-01\nowner:"))
+    article, problems = parse_article(write(tmp_path, text))
+    assert article is None
+    found = {(p.line, p.message.split("：")[0].split("（")[0]) for p in problems}
+    lines = text.splitlines()
+    line_of = lambda start: next(i for i, l in enumerate(lines, 1) if l.startswith(start))
+    assert (line_of("title:"), "YAML 语法错误") in found
+    assert (line_of("applies_to:"), "YAML 语法错误") in found
+    assert any(p.line == line_of("status:") and "published" in p.message for p in problems)
+    assert any(p.line == line_of("reveiw_by:") and "review_by" in p.hint for p in problems)
+    assert any("## 原因" in p.message for p in problems)
+    assert not any("缺少必填字段 title" in p.message or "缺少必填字段 applies_to" in p.message for p in problems)
 
 
 def test_duplicate_key(tmp_path):

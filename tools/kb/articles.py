@@ -177,13 +177,28 @@ def read_text(path: Path, display: str) -> tuple[str | None, list[Problem]]:
 
 def parse_front_matter(text: str, display: str) -> tuple[FrontMatter | None, list[Problem]]:
     """Split `---` front matter from the body and load it as YAML, keeping key line numbers."""
+    split = _split_front_matter(text)
+    if split is None:
+        return FrontMatter({}, {}, text, 1), []
+    source, body, body_line = split
+    if source is None:
+        return None, [Problem(display, 1, "前置元数据没有结束标记 ---", "在元数据最后一行之后加一行 ---")]
+    return _load_front_matter(source, body, body_line, display)
+
+
+def _split_front_matter(text: str) -> tuple[str | None, str, int] | None:
+    """(YAML source, body, body's first line); None without front matter; source None
+    when the closing `---` is missing."""
     lines = text_lines(text, keepends=True)
     if not lines or lines[0].strip() != "---":
-        return FrontMatter({}, {}, text, 1), []
+        return None
     end = next((i for i in range(1, len(lines)) if lines[i].rstrip() in ("---", "...")), None)
     if end is None:
-        return None, [Problem(display, 1, "前置元数据没有结束标记 ---", "在元数据最后一行之后加一行 ---")]
-    source = "".join(lines[1:end])
+        return None, "", 1
+    return "".join(lines[1:end]), "".join(lines[end + 1:]), end + 2
+
+
+def _load_front_matter(source: str, body: str, body_line: int, display: str) -> tuple[FrontMatter | None, list[Problem]]:
     loader = None
     try:
         loader = _FrontMatterLoader(source)  # already rejects control characters such as NUL
@@ -223,8 +238,42 @@ def parse_front_matter(text: str, display: str) -> tuple[FrontMatter | None, lis
         if key in key_lines:
             problems.append(Problem(display, line, f"字段 {key} 重复出现（第 {key_lines[key]} 行已有）", "删除其中一个"))
         key_lines[key] = line
-    body = "".join(lines[end + 1:])
-    return FrontMatter({str(k): v for k, v in data.items()}, key_lines, body, end + 2), problems
+    return FrontMatter({str(k): v for k, v in data.items()}, key_lines, body, body_line), problems
+
+
+_TOP_LEVEL_KEY = re.compile(r"^([^\s#\-][^:]*?)\s*:")
+# Each broken entry costs one more YAML parse; a file this broken is rewritten, not patched.
+_MAX_BROKEN_ENTRIES = 20
+
+
+def _recover_front_matter(text: str, display: str) -> tuple[FrontMatter | None, list[Problem], set[str] | None]:
+    """Front matter with its broken entries left out, so that one run reports every
+    problem of a file: each YAML error is reported, the top-level entry holding it is
+    blanked (line numbers stay) and the rest parsed again. Returns the front matter (None
+    if nothing could be read), the problems, and the keys whose entries were unreadable
+    (None when the YAML was whole)."""
+    fm, problems = parse_front_matter(text, display)
+    split = _split_front_matter(text)
+    if fm is not None or split is None or split[0] is None:
+        return fm, problems, None
+    source, body, body_line = split
+    lines, unreadable = source.splitlines(keepends=True), set()
+    for _ in range(_MAX_BROKEN_ENTRIES):
+        broken = problems[-1].line - 2
+        if not 0 <= broken < len(lines):
+            break
+        first = next((i for i in range(broken, -1, -1) if _TOP_LEVEL_KEY.match(lines[i])), broken)
+        last = next((i for i in range(broken + 1, len(lines)) if _TOP_LEVEL_KEY.match(lines[i])), len(lines))
+        if key := _TOP_LEVEL_KEY.match(lines[first]):
+            unreadable.add(key.group(1).strip())
+        lines[first:last] = ["\n"] * (last - first)
+        fm, found = _load_front_matter("".join(lines), body, body_line, display)
+        if fm is not None:
+            return fm, problems + found, unreadable
+        if found[-1] in problems:  # the same error again: nothing more to learn
+            break
+        problems += found
+    return FrontMatter({}, {}, body, body_line), problems, unreadable
 
 
 def _read_front_matter(path: Path, display: str) -> tuple[FrontMatter | None, list[Problem]]:
@@ -264,10 +313,14 @@ def parse_article(path: Path, display: str | None = None) -> tuple[Article | Non
     """Parse and validate one article file. Returns the article (None if unusable) and
     every problem found in it; cross-article rules live in kb.checks."""
     display = display or str(path)
-    fm, problems = _read_front_matter(path, display)
+    text, problems = read_text(path, display)
+    if text is None:
+        return None, problems
+    fm, fm_problems, unreadable = _recover_front_matter(text, display)
+    problems += fm_problems
     if fm is None:
         return None, problems
-    if not fm.key_lines:
+    if not fm.key_lines and not fm_problems:
         return None, problems + [Problem(display, 1, "缺少前置元数据", "文件开头加上以 --- 包围的 YAML 元数据，见 kb_articles/README.md")]
 
     data, at = fm.data, (lambda key: fm.key_lines.get(key, 1))
@@ -278,7 +331,7 @@ def parse_article(path: Path, display: str | None = None) -> tuple[Article | Non
 
     unknown = [str(key) for key in data if key not in KNOWN_FIELDS]
     for key in REQUIRED_FIELDS:
-        if data.get(key) in (None, "", []):
+        if data.get(key) in (None, "", []) and key not in (unreadable or ()):  # unreadable: reported above
             misspelt = next((k for k in unknown if _closest(k) == key), None)
             if misspelt:  # one problem, where the misspelling is
                 unknown.remove(misspelt)
@@ -341,7 +394,7 @@ def parse_article(path: Path, display: str | None = None) -> tuple[Article | Non
     for section in _section_problems(fm.body, fm.body_line, display):
         problems.append(section)
 
-    if any(key not in values for key in REQUIRED_FIELDS):
+    if unreadable is not None or any(key not in values for key in REQUIRED_FIELDS):
         return None, problems
     article = Article(
         id=values["id"], title=values["title"], module=values["module"],
