@@ -19,7 +19,7 @@ def error_lines(result) -> list[str]:
     """The message lines of a failed run (click's usage lines aside)."""
     assert result.returncode != 0, result
     assert "Traceback" not in result.stderr, result.stderr
-    return [l for l in result.stderr.splitlines() if l.strip() and not l.startswith(("Usage:", "查看帮助："))]
+    return [l for l in result.stderr.splitlines() if l.strip() and not l.startswith(("用法:", "查看帮助："))]
 
 
 def one_error(result) -> str:
@@ -95,14 +95,31 @@ def test_ticket_file_that_is_a_folder(tmp_path, indexed):
     folder.mkdir()
     result = kb("link", str(folder), "--project", str(indexed))
     assert result.returncode == 2
-    assert one_error(result) == f"错误：Invalid value for 'TICKETS...': File '{folder}' is a directory."
+    assert one_error(result) == f"错误：'TICKETS...' 的值无效：文件 '{folder}' 是目录，不是文件。"
 
 
 def test_bad_audience_value(indexed):
     for command in (["build"], ["index"], ["list"], ["search", "公文"]):
         result = kb(*command, "--audience", "everyone", "--project", str(indexed))
         assert result.returncode == 2
-        assert one_error(result) == "错误：Invalid value for '--audience': 'everyone' is not one of 'public', 'internal'."
+        assert one_error(result) == "错误：'--audience' 的值无效：'everyone' 不是可选值（可选：'public', 'internal'）。"
+
+
+def test_usage_errors_and_help_are_chinese(indexed):
+    """click's own messages (a missing argument, an unknown option or command, the usage
+    line and help headings) reach users in Chinese, with the help for a bare group."""
+    cases = [(["search", "--project", str(indexed)], "错误：缺少参数 'QUERY...'。"),
+             (["search", "--nope", "公文"], "错误：没有选项 '--nope'。"),
+             (["nope"], "错误：没有子命令 'nope'。"),
+             (["index", "extra", "--project", str(indexed)], "错误：多余的参数（extra）")]
+    for args, expected in cases:
+        result = kb(*args)
+        assert result.returncode == 2 and one_error(result) == expected, (args, result.stderr)
+        assert result.stderr.startswith("用法: kb ") and "查看帮助：kb" in result.stderr
+    bare = kb("report")
+    assert "命令:" in bare.stderr and "错误" not in bare.stderr and "Usage" not in bare.stderr
+    help_text = kb("search", "-h").stdout
+    assert "选项:" in help_text and "显示本帮助并退出。" in help_text and "Show this" not in help_text
 
 
 def corrupt(index: Path, how: str) -> None:
@@ -139,7 +156,7 @@ def test_unexpected_error_is_one_line_and_debug_shows_the_traceback(tmp_path):
     shutil.rmtree(root / "search_index")
     (root / "search_index").write_text("not a folder", encoding="utf-8")  # e.g. a stray file
     line = one_error(kb("index", "--project", str(root)))
-    assert line == f"错误：[Errno 17] File exists: '{root / 'search_index'}'（加 --debug 查看详细信息）"
+    assert line == f"错误：已存在同名文件或目录：{root / 'search_index'}（加 --debug 查看详细信息）"
     debug = kb("--debug", "index", "--project", str(root))
     assert debug.returncode == 1 and "Traceback" in debug.stderr and "FileExistsError" in debug.stderr
 
@@ -147,7 +164,7 @@ def test_unexpected_error_is_one_line_and_debug_shows_the_traceback(tmp_path):
 def test_site_dir_that_cannot_be_written(tmp_path):
     root = new_project(tmp_path / "p", 3)
     line = one_error(kb("build", "--project", str(root), "--site-dir", "/proc/kb-site"))
-    assert line.startswith("错误：[Errno") and "/proc/" in line and line.endswith("（加 --debug 查看详细信息）")
+    assert line.startswith("错误：") and "Errno" not in line and "/proc/" in line and line.endswith("（加 --debug 查看详细信息）")
 
 
 def test_refused_build_and_check_say_what_to_do(tmp_path):

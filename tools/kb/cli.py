@@ -8,9 +8,13 @@ from pathlib import Path
 
 import click
 
+from kb import cli_messages
 from kb.articles import AUDIENCE_LABELS
 from kb.problems import Problem, ProblemsFound
 from kb.project import Project, ProjectError
+
+# At import, not in main(): the tests drive `cli` directly and must meet the same messages.
+cli_messages.install()
 
 AUDIENCE = click.Choice(["public", "internal"])
 SLA_PAGE = "reports/sla.md"
@@ -373,16 +377,22 @@ def main():
     except click.exceptions.Abort:  # Ctrl-C
         click.echo("\n已中止。", err=True)
         sys.exit(1)
+    except click.exceptions.NoArgsIsHelpError as err:  # `kb report` alone: its help is the answer
+        click.echo(err.format_message(), err=True)
+        sys.exit(err.exit_code)
     except click.ClickException as err:
         if isinstance(err, click.UsageError) and err.ctx is not None:
             click.echo(err.ctx.get_usage(), err=True)
             click.echo(f"查看帮助：{err.ctx.command_path} -h", err=True)
-        click.echo(f"错误：{err.format_message()}", err=True)
+        message = err.format_message()
+        if isinstance(err, click.MissingParameter) and message.endswith("."):  # click appends "."
+            message = message[:-1] + "。"
+        click.echo(f"错误：{message}", err=True)
         sys.exit(err.exit_code)
     except Exception as err:
         if _debug:
             raise
-        message = " ".join(str(err).split())  # one line
+        message = " ".join((cli_messages.os_error(err) if isinstance(err, OSError) else str(err)).split())  # one line
         if not isinstance(err, (OSError, _TruncatedInput)):  # these already say what happened
             message = f"{type(err).__name__}: {message}" if message else type(err).__name__
         click.echo(f"错误：{message}（加 --debug 查看详细信息）", err=True)
