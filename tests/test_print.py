@@ -39,9 +39,15 @@ def test_print_page_and_pdf_hold_every_lesson_in_order(tmp_path):
         # A4 sheets, each headed with the guide's name and numbered "第 n 页，共 N 页".
         assert all((round(float(p.mediabox.width)), round(float(p.mediabox.height))) == (595, 842) for p in pages)
         header = f"{guide.title}培训指南"
+        # The cover sheet: site, guide, version, date printed, hotlines; no header or number.
+        cover = "".join(texts[0].split())  # pypdf puts spaces around Latin runs
+        assert ["".join(line.split()) for line in texts[0].strip().split("\n")[:2]] == ["协同办公系统自助服务中心", header]
+        assert "版本：2026年11月版（适用V8.1）" in cover and re.search(r"印制日期：\d{4}-\d\d-\d\d", cover)
+        assert "400-810-2468" in cover and "139-1000-2468" in cover and "第 1 页" not in cover
+        texts = texts[1:]
         assert all(text.strip().split("\n")[0].strip() == header for text in texts)
         assert [re.search(r"第\s*(\d+)\s*页，共\s*(\d+)\s*页", text).groups() for text in texts] == [
-            (str(n), str(len(pages))) for n in range(1, len(pages) + 1)]
+            (str(n), str(len(pages))) for n in range(2, len(pages) + 1)]
         assert not any("开始第一课" in text or "另存为 PDF" in text for text in texts)  # web-only text
         first_lines = [next(line.strip() for line in text.strip().split("\n")[1:] if not re.match(r"\s*第\s*\d+\s*页", line))
                        for text in texts]
@@ -53,3 +59,17 @@ def test_print_page_and_pdf_hold_every_lesson_in_order(tmp_path):
     for guide in find_guides(read_mkdocs_yml(root / "mkdocs.yml")["nav"]):
         pdf = site / guide.folder / guide.pdf_name
         assert pdf.is_file() and f"培训指南 PDF：{pdf}" in result.output
+
+
+def test_guide_version_from_front_matter_or_a_fingerprint_of_the_lessons(sample_copy):
+    from kb.site.printing import guide_version
+    docs = sample_copy / "docs"
+    guide = find_guides(read_mkdocs_yml(sample_copy / "mkdocs.yml")["nav"])[0]
+    assert guide_version(guide, docs) == "2026 年 11 月版（适用 V8.1）"
+    first = docs / guide.pages[0]
+    first.write_text(re.sub(r"(?m)^version: .*\n", "", first.read_text(encoding="utf-8")), encoding="utf-8")
+    fingerprint = guide_version(guide, docs)
+    assert re.fullmatch(r"修订 [0-9a-f]{8}", fingerprint)
+    lesson = docs / guide.pages[-1]
+    lesson.write_text(lesson.read_text(encoding="utf-8") + "\n补充一句。\n", encoding="utf-8")
+    assert guide_version(guide, docs) != fingerprint

@@ -6,11 +6,13 @@ the page meta it sets (tags, hide) and the offline plugin's Worker shim it drops
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import posixpath
 import re
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
@@ -22,7 +24,7 @@ from mkdocs.structure.files import File, Files
 from kb.articles import page_audience, parse_page
 from kb.project import Project
 from kb.reports.review import review
-from kb.site.printing import find_guides, print_page
+from kb.site.printing import Cover, find_guides, print_page
 from kb.site.pages import (HEALTH_PAGE, KB_INDEX, SEARCH_PAGE, SYMPTOM_INDEX, SitePages, article_page_path, e,
                            page_url)
 from kb.tickets.linking import article_symptoms, link_report, open_store
@@ -137,11 +139,13 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
         if audience == "internal":
             generated[HEALTH_PAGE] = self.pages.health_page(self.link_report)
             generated[REVIEW_PAGE] = review(self.project).markdown_page()
+        cover = Cover(config.site_name, self.pages.commitments.hotline_html(),
+                      dt.datetime.now(ZoneInfo(self.project.timezone)).date())
         for guide in self.guides:
             # Lessons link to articles by id: rewritten here, as on_page_markdown does for
             # authored pages (it leaves generated pages alone).
             generated[guide.print_page] = self.pages.rewrite(
-                print_page(guide, self.project.docs_dir), guide.print_page, self.project.docs_dir / guide.folder)
+                print_page(guide, self.project.docs_dir, cover), guide.print_page, self.project.docs_dir / guide.folder)
         for article in self.pages.articles:
             generated[article_page_path(article.id)] = self.pages.article_page(article)
             for alias in article.aliases:
