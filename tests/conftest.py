@@ -3,6 +3,7 @@ import json
 import functools
 import http.server
 import io
+import re
 import shutil
 import threading
 import time
@@ -14,6 +15,10 @@ from kb.build import build_site
 from kb.project import Project
 
 ROOT = Path(__file__).resolve().parents[1]
+# A vendor's details for `kb init`, and the promised hours it fills in afterwards.
+HOTLINE = "服务热线=400-123-4567=工作日 9:00–17:00"
+HOURS = {"故障响应承诺小时数": "1", "故障排除承诺小时数": "4", "现场到场承诺小时数": "2"}
+INIT_OPTIONS = ["--name", "某某科技", "--hotline", HOTLINE, "--site-url", "https://kb.acme.test"]
 # Browser tests save screenshots here (git-ignored); the folder is printed after the run.
 SCREENSHOTS = ROOT / "tests" / "artifacts" / "screenshots"
 _STARTED = pytest.StashKey[float]()
@@ -27,6 +32,23 @@ def write_csv_export(path: Path, header: list[str], rows: list[list[str]], encod
     writer.writerows(rows)
     path.write_bytes(buffer.getvalue().encode(encoding))
     return path
+
+
+def fill_in_promises(root):
+    """What a vendor does after kb init: put its own hours and services in commitments.yml."""
+    path = root / "docs" / "_data" / "commitments.yml"
+    path.write_text(re.sub(r"〔待填写：([^〕]+)〕", lambda m: HOURS.get(m.group(1), f"本单位{m.group(1)}"),
+                               path.read_text(encoding="utf-8")), encoding="utf-8")
+
+
+def vendor_project(root):
+    """A project as a vendor has it after kb init with its details and filling in its
+    promises: clean and buildable, where tests of everything but kb init start."""
+    from kb.scaffold import Vendor, init_project, parse_hotline
+
+    init_project(root, Vendor("某某科技", (parse_hotline(HOTLINE),), "https://kb.acme.test/"))
+    fill_in_promises(root)
+    return root
 
 
 def copy_sample(dest: Path) -> Path:

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from kb.scaffold import init_project
+from conftest import vendor_project
 
 KB = [sys.executable, "-m", "kb"]
 
@@ -57,7 +57,7 @@ def article_text(article_id: str, rng: random.Random, *, module: str = "常见�
 
 def new_project(root: Path, count: int = 0, *, seed: int = 1, per_folder: int = 500) -> Path:
     """`kb init` plus `count` generated articles KB-0001..., in folders of `per_folder`."""
-    init_project(root)
+    vendor_project(root)
     rng = random.Random(seed)
     articles = root / "kb_articles"
     for n in range(1, count + 1):

@@ -4,10 +4,10 @@ import json
 
 from click.testing import CliRunner
 
+from conftest import vendor_project
 from kb.checks import check_project
 from kb.cli import cli
 from kb.project import Project
-from kb.scaffold import init_project
 
 ARTICLE = """---
 id: {id}
@@ -46,7 +46,7 @@ def article(id="KB-0001", audience="public", status="validated", solution="重�
 
 def broken_project(tmp_path):
     root = tmp_path / "broken"
-    init_project(root)
+    vendor_project(root)
     arts = root / "kb_articles"
     (arts / "ok.md").write_text(article("KB-0001"), encoding="utf-8")
     (arts / "archived.md").write_text(article("KB-0009", status="archived"), encoding="utf-8")
@@ -111,7 +111,7 @@ def test_cli_exit_status_and_json(tmp_path):
 
 def test_alias_clashing_with_an_id(tmp_path):
     root = tmp_path / "p"
-    init_project(root)
+    vendor_project(root)
     (root / "kb_articles" / "a.md").write_text(article("KB-0001"), encoding="utf-8")
     (root / "kb_articles" / "b.md").write_text(article("KB-0002").replace("owner: 测试组", "owner: 测试组\naliases: [KB-0001]"), encoding="utf-8")
     problems = check_project(Project.load(root))
@@ -123,7 +123,7 @@ def test_alias_clashing_with_an_id(tmp_path):
 
 def test_commitments_file_is_checked(tmp_path):
     root = tmp_path / "p"
-    init_project(root)
+    vendor_project(root)
     path = root / "docs" / "_data" / "commitments.yml"
     path.write_text(path.read_text(encoding="utf-8").replace("limit_hours: 4", "limit_hours: soon"), encoding="utf-8")
     problems = check_project(Project.load(root))
@@ -141,7 +141,7 @@ def test_line_numbers_count_only_real_line_breaks(tmp_path):
     """U+2028, form feeds and \\x85 inside a line (pasted from Word or a web page) are not
     line breaks for editors or Markdown, so they must not shift the reported line."""
     root = tmp_path / "p"
-    init_project(root)
+    vendor_project(root)
     text = article("KB-0001", solution="第一步\u2028接着\x0c再\x85然后。\n\n见 [另一篇](KB-0404)。")
     (root / "kb_articles" / "a.md").write_text(text, encoding="utf-8")
     line = text.split("\n").index("见 [另一篇](KB-0404)。") + 1

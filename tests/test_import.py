@@ -7,13 +7,12 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import copy_sample
+from conftest import copy_sample, vendor_project
 
 from kb.articles import parse_front_matter, read_text
 from kb.checks import check_project
 from kb.importer import ImportRefused, fix_bold_markers, import_articles
 from kb.project import Project
-from kb.scaffold import init_project
 
 FIXTURE = Path(__file__).parent / "data" / "import_fixture"
 CORPUS = Path(__file__).resolve().parents[2] / "shared/corpora/alchemy-insights-zh"
@@ -27,7 +26,7 @@ ARTICLES = {  # the fixture's articles (its template and includes/ file are skip
 
 def new_project(tmp_path) -> Project:
     root = tmp_path / "kb"
-    init_project(root)
+    vendor_project(root)
     return Project.load(root)
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from generated import KB
 from test_checks import article
-from kb.scaffold import init_project
+from conftest import vendor_project
 
 BOM = b"\xef\xbb\xbf"
 
@@ -20,7 +20,7 @@ BOM = b"\xef\xbb\xbf"
 def malformed_project(root: Path) -> dict[str, tuple[int, str]]:
     """A project whose every article is broken in its own way; returns, per file, the line
     and a fragment of the message `kb check` must report for it (None: no problem)."""
-    init_project(root)
+    vendor_project(root)
     arts = root / "kb_articles"
 
     def write(name: str, text: str | bytes) -> None:
@@ -127,7 +127,7 @@ def snapshot(site: Path) -> dict[str, bytes]:
 
 def test_refused_build_leaves_the_served_site_untouched(tmp_path, serve):
     root = tmp_path / "p"
-    init_project(root)
+    vendor_project(root)
     (root / "kb_articles" / "ok.md").write_text(article("KB-0001"), encoding="utf-8")
     built = kb("build", "--project", str(root))
     assert built.returncode == 0, built.stderr

@@ -11,11 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import read_search_data
+from conftest import read_search_data, vendor_project
 
 from generated import KB
 from test_checks import article
-from kb.scaffold import init_project
 
 # One payload per field, each with its own marker so a leak names the field.
 PAYLOADS = {
@@ -40,7 +39,7 @@ def q(value: str) -> str:
 
 
 def hostile_project(root: Path) -> Path:
-    init_project(root)
+    vendor_project(root)
     config = root / "mkdocs.yml"
     config.write_text(config.read_text(encoding="utf-8").replace(
         "- {name: 常见问题, slug: general}",
@@ -145,7 +144,7 @@ def test_search_data_holds_text_and_the_page_renders_it_as_text(hostile_sites):
 
 
 def _markdown_injection_project(root: Path) -> Path:
-    init_project(root)
+    vendor_project(root)
     text = (article("KB-0001")
             .replace("title: 测试文章 KB-0001", "title: '标题 [点我](javascript:alert(1)) { onclick=alert(2) }'")
             .replace("symptoms: [页面打不开]", "symptoms: ['[链](javascript:alert(3)) {: onclick=alert(4) }']")
@@ -167,7 +166,7 @@ TRAVERSALS = ["../../etc", "..", "/abs", "a/b"]
 
 
 def traversal_project(root: Path) -> Path:
-    init_project(root)
+    vendor_project(root)
     for n, bad in enumerate(TRAVERSALS, 1):
         (root / "kb_articles" / f"id{n}.md").write_text(
             article(f"KB-000{n}").replace(f"id: KB-000{n}", f"id: {json.dumps(bad)}"), encoding="utf-8")

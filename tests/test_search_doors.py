@@ -10,7 +10,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from conftest import serve
+from conftest import INIT_OPTIONS, fill_in_promises, serve
 from kb.build import build_site
 from kb.cli import cli
 from kb.project import Project
@@ -75,9 +75,11 @@ def test_labelled_corpus_queries_rank_alike_in_both_doors(tmp_path_factory, brow
         pytest.skip(f"the Alchemy Insights corpus is not at {CORPUS} (it lives beside the checkout)")
     root = tmp_path_factory.mktemp("doors") / "kb"
     runner = CliRunner()
-    for args in (["init", str(root)], ["import", str(CORPUS), "--project", str(root), "--status", "validated", "--quiet"]):
+    for args in (["init", str(root), *INIT_OPTIONS], ["import", str(CORPUS), "--project", str(root), "--status", "validated", "--quiet"]):
         result = runner.invoke(cli, args)
         assert result.exit_code == 0, f"kb {args[0]}: {result.output}"
+        if args[0] == "init":
+            fill_in_promises(root)
     site = build_site(Project.load(root), "public")
     queries = queries_of_sets()
     assert len(queries) >= 100

@@ -1,9 +1,8 @@
 """Synonym groups: loaded from the project's data file, checked, matched in queries."""
 
-from conftest import ROOT
+from conftest import ROOT, vendor_project
 from kb.checks import check_project
 from kb.project import Project
-from kb.scaffold import init_project
 from kb.search.synonyms import load_synonyms
 
 
@@ -34,7 +33,7 @@ def test_full_width_and_case_normalised(tmp_path):
 
 def test_bad_synonyms_file_is_reported_by_check(tmp_path):
     root = tmp_path / "p"
-    init_project(root)
+    vendor_project(root)
     (root / "docs" / "_data" / "synonyms.yml").write_text(
         "groups:\n  - [闪退, 崩溃]\n  - [单个]\n  - [崩溃, 自动关闭]\n", encoding="utf-8")
     problems = check_project(Project.load(root))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kb.articles import Article, parse_page, text_lines
+from kb.commitments import UNFILLED
 from kb.links import find_article_links
 from kb.problems import Problem
 from kb.project import Project
@@ -13,7 +14,7 @@ from kb.site.pages import KB_INDEX, MARKER_PATTERN, MARKERS, SYMPTOM_INDEX, arti
 
 def check_project(project: Project) -> list[Problem]:
     problems = [*project.module_problems(), *project.commitments_problems, *project.synonyms_problems,
-                *project.parse_problems]
+                *project.parse_problems, *unfilled_problems(project)]
     articles = project.articles
     problems += _identity_problems(project, articles)
     problems += _module_problems(project, articles)
@@ -24,6 +25,25 @@ def check_project(project: Project) -> list[Problem]:
                                    article.is_public and article.status != "archived", table, by_path)
     problems += _page_problems(project, table, by_path)
     return sorted(set(problems))
+
+
+def unfilled_problems(project: Project) -> list[Problem]:
+    """Every 〔待填写：…〕 that kb init left in mkdocs.yml and the data files: until each is
+    replaced, a build would publish it as the site's name, hotline or promise."""
+    problems = []
+    for path in [project.mkdocs_yml, *sorted(project.data_dir.glob("*.yml"))]:
+        display = project.display(path)
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError):
+            continue  # reported by the loader of that file
+        for number, line in enumerate(text_lines(text), 1):
+            if line.lstrip().startswith("#"):
+                continue  # a comment may show the marker to explain it
+            for m in UNFILLED.finditer(line):
+                problems.append(Problem(display, number, f"{m.group(1)}尚未填写",
+                                        f"请把 {display} 第 {number} 行的“{m.group(0)}”换成贵单位的{m.group(1)}"))
+    return problems
 
 
 def _identity_problems(project: Project, articles: list[Article]) -> list[Problem]:

