@@ -198,14 +198,25 @@ def generate_articles(count: int, seed: int) -> list[GeneratedArticle]:
 # The two projects
 # --------------------------------------------------------------------------------------
 
+def vendor_project(root: Path) -> None:
+    """`kb init` for a made-up vendor, with the promised hours and services it would then
+    fill in (kb check reports them, and kb build refuses, until they are)."""
+    from kb.scaffold import Vendor, init_project, parse_hotline
+
+    init_project(root, Vendor("基准测试单位", (parse_hotline("服务热线=400-000-0000=工作日"),), "https://kb.bench.test/"))
+    path = root / "docs" / "_data" / "commitments.yml"
+    hours = {"故障响应承诺小时数": "1", "故障排除承诺小时数": "4", "现场到场承诺小时数": "2"}
+    path.write_text(re.sub(r"〔待填写：([^〕]+)〕", lambda m: hours.get(m.group(1), m.group(1)),
+                           path.read_text(encoding="utf-8")), encoding="utf-8")
+
+
 def make_kb_project(root: Path, articles: list[GeneratedArticle]) -> None:
     """`kb init`, ten modules in mkdocs.yml, one file per article under kb_articles/<module>/."""
     import yaml
     from kb.checks import check_project
     from kb.project import Project
-    from kb.scaffold import init_project
 
-    init_project(root)
+    vendor_project(root)
     config_path = root / "mkdocs.yml"
     text = config_path.read_text(encoding="utf-8")
     # Replace the template's module list (kept as text so the !ENV tag survives).

@@ -81,7 +81,7 @@ from urllib.parse import quote, unquote, urlparse
 # benchmarks/ is on sys.path when run as a script
 from search_bench import DEFAULT_QUERIES, SET_NAMES, label_ids, load_queries, quality
 from search_bench import SYNTHETIC_QUERIES as SEARCH_SYNTHETIC_QUERIES
-from site_bench import generate_articles, make_kb_project, print_aligned, remove_workdir
+from site_bench import generate_articles, make_kb_project, print_aligned, remove_workdir, vendor_project
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -218,9 +218,7 @@ def import_real(root: Path):
     """`kb init` + `kb import --status validated`: the corpus as public articles."""
     from kb.importer import import_articles
     from kb.project import Project
-    from kb.scaffold import init_project
-
-    init_project(root)
+    vendor_project(root)
     return import_articles(Project.load(root), CORPUS, status="validated")
 
 
