@@ -12,9 +12,17 @@ codes, each labelled with the source file stem(s) of the right article(s)), repo
     the search nor the dev set; its misses were looked at once, when the starter synonym
     list was widened, so it is only nearly unseen;
   - test (queries_alchemy_test.yml): written the same way, never looked at by whoever
-    tuned the search: the fairest figure.
-Each set is run through
-  - kb:   `kb.search.query.search(project, q, audience="internal", limit=10)`;
+    tuned the search: the fairest figure;
+  - hard (queries_alchemy_hard.yml): callers who never name the product, pinyin typos,
+    Chinese mixed with English, 40-character stories, and out-of-scope questions; written
+    by a helper that saw neither the search, the synonyms nor the other sets; nobody tuned
+    anything on it.
+The dev set also holds out-of-scope questions: the low-confidence threshold
+(kb.search.fusion) was set on them and on its answerable queries.
+Each set's answerable queries are run through
+  - kb:   `kb.search.query.search(project, q, audience="internal", limit=10)`: the
+          lexical ranking fused with the bundled model's (kb.search.fusion);
+  - lexical: the same with `lexical_only=True`, i.e. kb search before the model;
   - BM25: rank_bm25's BM25Okapi over jieba `lcut_for_search` tokens of title + body
           (the same plain text the index gets, `kb.search.analysis.plain_text`).
 A query counts as answered at k when any of its labelled articles is in the top k:
@@ -41,13 +49,18 @@ ORA-12541, 0x80070005 and 550 5.7.1) in a `kb init` project, all public and vali
     loading the project and parsing the articles included); median of --reindex-runs
     edits of different articles.
 
+and each set's out-of-scope questions count as caught when kb search is not confident
+(可能没有相关文章). --sweep adds the dev set at each fusion weight.
+
 Targets (benchmarks, not tests; printed next to each figure): recall@5 >= 0.95 and
-MRR@10 >= 0.80, both ahead of BM25; warm p95 <= 20 ms at 10,000 articles; cold kb search
-<= 0.8 s; one-article re-index <= 1 s.
+MRR@10 >= 0.85 on the held-out and test sets, >= 0.80 and >= 0.65 on the hard set, 80 % of
+out-of-scope questions flagged; warm p95 <= 100 ms at 10,000 articles; cold kb search
+<= 0.8 s (model included); the real corpus indexed from scratch (embedding included) in
+<= 10 min; one-article re-index <= 1 s.
 
 Usage: .venv/bin/python benchmarks/search_bench.py [--quick] [--synthetic N] [--corpus DIR]
        [--queries FILE ...] [--rounds N] [--cold-runs N] [--reindex-runs N] [--show-misses]
-       [--show-test-misses]
+       [--show-test-misses] [--sweep]
 Needs the bench extra (pip install -e '.[bench]') for rank_bm25.
 """
 
@@ -76,14 +89,19 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 OUT_DIR = HERE / "out"  # git-ignored
 DEFAULT_CORPUS = ROOT.parent / "shared/corpora/alchemy-insights-zh/AlchemyInsights"
-DEFAULT_QUERIES = [HERE / "queries_alchemy.yml", HERE / "queries_alchemy_heldout.yml", HERE / "queries_alchemy_test.yml"]
-SET_NAMES = {"queries_alchemy.yml": "dev", "queries_alchemy_heldout.yml": "held-out", "queries_alchemy_test.yml": "test"}
+DEFAULT_QUERIES = [HERE / "queries_alchemy.yml", HERE / "queries_alchemy_heldout.yml", HERE / "queries_alchemy_test.yml",
+                   HERE / "queries_alchemy_hard.yml"]
+SET_NAMES = {"queries_alchemy.yml": "dev", "queries_alchemy_heldout.yml": "held-out", "queries_alchemy_test.yml": "test",
+             "queries_alchemy_hard.yml": "hard"}
+SWEEP_WEIGHTS = (0.3, 0.4, 0.5, 0.6, 0.7)
 DEFAULT_SYNTHETIC = 10_000
 QUICK_SYNTHETIC = 1_000
 K_RECALL = (1, 5)
 K_MRR = 10
 
-TARGETS = {"recall@5": 0.95, "mrr@10": 0.80, "warm_p95_ms": 20.0, "cold_s": 0.8, "reindex_s": 1.0}
+# Per set: recall@5 and MRR@10 of kb search (hybrid); the dev set is where the search was tuned.
+TARGETS = {"dev": (0.95, 0.85), "held-out": (0.95, 0.85), "test": (0.95, 0.85), "hard": (0.80, 0.65),
+           "out_of_scope_flagged": 0.8, "warm_p95_ms": 100.0, "cold_s": 0.8, "reindex_s": 1.0, "build_real_s": 600.0}
 
 # Queries in the synthetic corpus' vocabulary (site_bench.MODULES / ERRORS), as a caller
 # or an engineer would type them. Only used for latency: the corpus is generated, so there
@@ -201,7 +219,7 @@ def label_ids(project, report, queries: list[LabelledQuery]) -> None:
     by_source = {a.source.removesuffix(".md"): a.id for a in report.articles}
     resolve = project.resolve()
     missing = []
-    for q in queries:
+    for q in queries:  # an out-of-scope question has no label
         for stem in q.stems:
             article_id = by_source.get(stem)
             if "/" not in stem and _sanitise_alias:
@@ -217,10 +235,12 @@ def label_ids(project, report, queries: list[LabelledQuery]) -> None:
         sys.exit(f"labelled stems not found in the imported corpus: {', '.join(missing)}")
 
 
-def rank_kb(project, queries: list[LabelledQuery]) -> list[list[str]]:
+def rank_kb(project, queries: list[LabelledQuery], lexical_only: bool = False) -> tuple[list[list[str]], list[bool]]:
+    """Each query's ranked ids, and whether kb search was confident of its answer."""
     from kb.search.query import search
 
-    return [[hit.id for hit in search(project, q.text, audience="internal", limit=K_MRR).hits] for q in queries]
+    results = [search(project, q.text, audience="internal", limit=K_MRR, lexical_only=lexical_only) for q in queries]
+    return [[hit.id for hit in r.hits] for r in results], [r.confident for r in results]
 
 
 def bm25_baseline(project):
@@ -243,6 +263,20 @@ def bm25_baseline(project):
         return ranked
 
     return rank
+
+
+def sweep(project, queries: list[LabelledQuery]) -> list[tuple[float, dict]]:
+    """The dev set's quality at each fusion weight."""
+    from kb.search import fusion
+
+    chosen, table = fusion.LEXICAL_WEIGHT, []
+    try:
+        for weight in SWEEP_WEIGHTS:
+            fusion.LEXICAL_WEIGHT = weight
+            table.append((weight, quality(queries, rank_kb(project, queries)[0])))
+    finally:
+        fusion.LEXICAL_WEIGHT = chosen
+    return table
 
 
 def first_rank(ranked: list[str], wanted: set[str]) -> int | None:
@@ -356,32 +390,38 @@ def verdict(ok: bool) -> str:
 def print_table(r: dict) -> None:
     docs_a, docs_b = r["docs_a"], r["docs_b"]
     rows = []
-    for name, queries, q_kb, q_bm in r["sets"]:
+    for name, queries, q_kb, q_lex, q_bm, flagged, out_of_scope in r["sets"]:
         label = f"{name}, {len(queries)} queries"
+        want_r5, want_mrr = TARGETS.get(name, (None, None))
         rows += [
-            (f"recall@1 ({label})", f"{q_kb['recall@1']:.3f}", f"BM25 {q_bm['recall@1']:.3f}", "—", ""),
-            (f"recall@5 ({label})", f"{q_kb['recall@5']:.3f}", f"BM25 {q_bm['recall@5']:.3f}", "≥ 0.95 and > BM25",
-             verdict(q_kb["recall@5"] >= TARGETS["recall@5"] and q_kb["recall@5"] > q_bm["recall@5"])),
-            (f"MRR@10 ({label})", f"{q_kb['mrr@10']:.3f}", f"BM25 {q_bm['mrr@10']:.3f}", "≥ 0.80 and > BM25",
-             verdict(q_kb["mrr@10"] >= TARGETS["mrr@10"] and q_kb["mrr@10"] > q_bm["mrr@10"])),
+            (f"recall@1 ({label})", f"{q_kb['recall@1']:.3f}", f"lexical {q_lex['recall@1']:.3f}, BM25 {q_bm['recall@1']:.3f}", "—", ""),
+            (f"recall@5 ({label})", f"{q_kb['recall@5']:.3f}", f"lexical {q_lex['recall@5']:.3f}, BM25 {q_bm['recall@5']:.3f}",
+             f"≥ {want_r5:.2f}", verdict(q_kb["recall@5"] >= want_r5)),
+            (f"MRR@10 ({label})", f"{q_kb['mrr@10']:.3f}", f"lexical {q_lex['mrr@10']:.3f}, BM25 {q_bm['mrr@10']:.3f}",
+             f"≥ {want_mrr:.2f}", verdict(q_kb["mrr@10"] >= want_mrr)),
+            (f"answerable flagged 可能没有相关文章 ({name})", f"{q_kb['unsure']}/{len(queries)}", "—", "few", ""),
         ]
+        if out_of_scope:
+            rows.append((f"out-of-scope flagged ({name})", f"{flagged}/{out_of_scope}", "—",
+                         f"≥ {TARGETS['out_of_scope_flagged']:.0%}", verdict(flagged >= TARGETS["out_of_scope_flagged"] * out_of_scope)))
     rows += [
         (f"warm query p50 ms ({docs_b:,} articles)", f"{r['kb_p50']:.1f}", f"FTS5 {r['fts_p50']:.1f}", "—", ""),
-        (f"warm query p95 ms ({docs_b:,} articles)", f"{r['kb_p95']:.1f}", f"FTS5 {r['fts_p95']:.1f}", "≤ 20 ms",
+        (f"warm query p95 ms ({docs_b:,} articles)", f"{r['kb_p95']:.1f}", f"FTS5 {r['fts_p95']:.1f}", "≤ 100 ms",
          verdict(r["kb_p95"] <= TARGETS["warm_p95_ms"])),
         (f"cold `kb search` s (median of {len(r['cold'])})", f"{statistics.median(r['cold']):.2f}",
          f"python -c pass {r['python_s']:.2f}", "≤ 0.8 s", verdict(statistics.median(r["cold"]) <= TARGETS["cold_s"])),
         (f"full index build s ({docs_b:,} articles)", f"{r['build_b']:.1f}", f"FTS5 {r['fts_build_b']:.1f}", "—", ""),
-        (f"full index build s ({docs_a:,} real articles)", f"{r['build_a']:.1f}", f"FTS5 {r['fts_build_a']:.1f}", "—", ""),
+        (f"full index build s ({docs_a:,} real articles, embedding included)", f"{r['build_a']:.1f}", f"FTS5 {r['fts_build_a']:.1f}",
+         "≤ 600 s", verdict(r["build_a"] <= TARGETS["build_real_s"])),
         (f"one-article re-index s ({docs_b:,}, median of {len(r['reindex'])})", f"{statistics.median(r['reindex']):.2f}",
          "—", "≤ 1 s", verdict(statistics.median(r["reindex"]) <= TARGETS["reindex_s"])),
     ]
-    columns = ("measure", "kb search (whoosh)", "baseline", "target", "met")
+    columns = ("measure", "kb search (hybrid)", "baselines (same run)", "target", "met")
     print_aligned(columns, rows, left=1)
 
 
 def print_footer(r: dict) -> None:
-    everything = [(q, kb, bm) for _, queries, q_kb, q_bm in r["sets"]
+    everything = [(q, kb, bm) for _, queries, q_kb, _, q_bm, _, _ in r["sets"]
                   for q, kb, bm in zip(queries, q_kb["ranks"], q_bm["ranks"])]
     for kind in sorted({q.kind for q, _, _ in everything}):
         picked = [(kb, bm) for q, kb, bm in everything if q.kind == kind]
@@ -401,8 +441,8 @@ def print_footer(r: dict) -> None:
 
 
 def print_misses(r: dict, titles: dict[str, str], test_set_too: bool) -> None:
-    for name, queries, q_kb, q_bm in r["sets"]:
-        if name == "test" and not test_set_too:
+    for name, queries, q_kb, _, q_bm, _, _ in r["sets"]:
+        if name in ("test", "hard") and not test_set_too:
             print(f"\n{name}: misses not shown, so that whoever tunes the search keeps one set unseen "
                   "(--show-test-misses shows them)")
             continue
@@ -428,6 +468,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1, help="seed for the generated articles")
     parser.add_argument("--show-misses", action="store_true", help="list the labelled queries kb misses at 5 (not the test set's)")
     parser.add_argument("--show-test-misses", action="store_true", help="with --show-misses, the test set's misses too")
+    parser.add_argument("--sweep", action="store_true", help="also rank the dev set at each fusion weight (the tuning table)")
     args = parser.parse_args()
     count = args.synthetic or (QUICK_SYNTHETIC if args.quick else DEFAULT_SYNTHETIC)
     if count < 10 or min(args.rounds, args.cold_runs, args.reindex_runs) < 1:
@@ -465,12 +506,18 @@ def main() -> None:
         articles_a = searchable(project_a, "internal")
         r["docs_a"] = len(articles_a)
         titles = {a.id: a.title for a in articles_a}
-        progress("ranking the labelled queries (kb, BM25)")
+        progress("ranking the labelled queries (kb hybrid, kb lexical, BM25)")
         bm25_rank = bm25_baseline(project_a)
         for name, queries in query_sets:
-            ranked = rank_kb(project_a, queries)
-            q_kb = {**quality(queries, ranked), "ranked": ranked}
-            r["sets"].append((name, queries, q_kb, quality(queries, bm25_rank(queries))))
+            answered = [q for q in queries if q.ids]
+            ranked, sure = rank_kb(project_a, answered)
+            q_kb = {**quality(answered, ranked), "ranked": ranked, "unsure": sum(not c for c in sure)}
+            q_lex = quality(answered, rank_kb(project_a, answered, lexical_only=True)[0])
+            out_of_scope = [q for q in queries if not q.ids]
+            flagged = sum(not c for c in rank_kb(project_a, out_of_scope)[1])
+            r["sets"].append((name, answered, q_kb, q_lex, quality(answered, bm25_rank(answered)), flagged, len(out_of_scope)))
+        if args.sweep:
+            r["sweep"] = sweep(project_a, [q for name, qs in query_sets if name == "dev" for q in qs if q.ids])
         _, r["fts_build_a"] = timed(lambda: build_fts5(workdir / "alchemy.sqlite", articles_a).close())
 
         progress(f"generating {count:,} articles")
@@ -502,6 +549,10 @@ def main() -> None:
     print_table(r)
     print()
     print_footer(r)
+    if "sweep" in r:
+        print("\nDev set by fusion weight (kb.search.fusion.LEXICAL_WEIGHT; the lexical share of the fused score):")
+        print_aligned(("weight", "recall@1", "recall@5", "MRR@10"),
+                      [(f"{w:.1f}", f"{q['recall@1']:.3f}", f"{q['recall@5']:.3f}", f"{q['mrr@10']:.3f}") for w, q in r["sweep"]], left=1)
     if args.show_misses:
         print_misses(r, titles, args.show_test_misses)
 

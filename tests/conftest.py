@@ -51,6 +51,18 @@ def vendor_project(root):
     return root
 
 
+def words_only(root: Path) -> Path:
+    """Turn the project's language model off (`semantic_search: false`): for the tests on
+    the 3,000-article corpus, which check the lexical engine and would spend minutes
+    embedding (the hybrid search is tested on the sample and measured by the benchmark)."""
+    config = root / "mkdocs.yml"
+    text = config.read_text(encoding="utf-8")
+    assert "      articles_dir: kb_articles\n" in text
+    config.write_text(text.replace("      articles_dir: kb_articles\n", "      articles_dir: kb_articles\n      semantic_search: false\n", 1),
+                      encoding="utf-8")
+    return root
+
+
 def copy_sample(dest: Path) -> Path:
     """A private copy of the shipped sample project, safe to modify and build."""
     dest.mkdir(parents=True, exist_ok=True)

@@ -224,13 +224,16 @@ def index(project_dir, audience, rebuild, quiet, as_json):
     """建立或增量更新全文搜索索引（search_index/）。"""
     from kb.search.index import update_index
     project = open_project(project_dir)
-    report = update_index(project, audience, rebuild=rebuild, progress=progress_reporter(quiet or as_json, "建立索引"))
+    report = update_index(project, audience, rebuild=rebuild, progress=progress_reporter(quiet or as_json, "建立索引"),
+                          embedding_progress=progress_reporter(quiet or as_json, "计算语义向量"))
     if as_json:
         print_json(report.to_dict())
     else:
         how = "全部重建" if report.rebuilt else "增量更新"
+        dense = (f"语义向量新算 {report.embedded}、复用 {report.vectors_reused}" if report.model
+                 else "未安装语义模型，仅按字词索引")
         click.echo(f"{how}{AUDIENCE_LABELS[audience]}索引：共 {report.documents} 篇，新增 {len(report.added)}，更新 {len(report.updated)}，"
-                   f"删除 {len(report.deleted)}，未变 {report.unchanged}，用时 {report.seconds} 秒。")
+                   f"删除 {len(report.deleted)}，未变 {report.unchanged}，{dense}，用时 {report.seconds} 秒。")
     if project.parse_problems:
         click.echo(f"有 {len(project.parse_problems)} 个文件无法解析，未进入索引：运行 kb check --project {project_dir} 查看。", err=True)
 
@@ -401,6 +404,11 @@ def search(query, project_dir, limit, module, audience, as_json):
             f"{project.display(project.search_index_dir / audience)}: 搜索失败（{type(err).__name__}），索引可能已损坏：运行 "
             f"kb index --project {project_dir}{'' if audience == 'public' else ' --audience internal'} --rebuild；"
             "仍失败请加 --debug 运行并报告") from None
+    if result.corrected:
+        click.echo(f"已按“{result.corrected}”查找（按拼音纠正了输入）。", err=as_json)
+    if result.hits and not result.confident:
+        # Before the hits: an engineer on the phone must not read out a wrong answer.
+        click.echo(f"可能没有相关文章：以下结果与“{result.query}”关系不大，请记录为新问题或转工程师处理。", err=as_json)
     if as_json:
         print_json([hit.to_dict() for hit in result.hits])
     else:

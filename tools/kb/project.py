@@ -124,6 +124,11 @@ class Project:
         return self.root / "search_index"
 
     @property
+    def semantic_search(self) -> bool:
+        """Whether `kb index` embeds the articles for the dense retriever (kb.search)."""
+        return self.options.get("semantic_search", True) is not False
+
+    @property
     def timezone(self) -> str:
         """IANA name of the timezone the helpdesk's times without an offset are in."""
         return str(self.options.get("timezone") or "Asia/Shanghai")

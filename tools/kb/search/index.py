@@ -22,10 +22,11 @@ from pathlib import Path
 
 from kb.articles import Article
 from kb.project import Project
+from kb.search.typos import PINYIN_FILE, write_readings
 from kb.staging import make_readable, remove_stale, staging_folder, swap_into_place
 
 # Bump when the schema or the analysis changes: a mismatching index is rebuilt in full.
-INDEX_VERSION = "3"
+INDEX_VERSION = "4"
 # The article's sections, stored one by one for display and indexed in two fields: the
 # short ones together in `head` with a boost each, the body alone (its length must not
 # dilute a title match). Two fields, not four: a query scans half the postings.
@@ -54,6 +55,9 @@ class IndexReport:
     unchanged: int = 0
     rebuilt: bool = False
     seconds: float = 0.0
+    model: str | None = None   # the dense retriever's model; None: search is lexical
+    embedded: int = 0          # vectors computed in this run
+    vectors_reused: int = 0    # vectors found by their content key
 
     @property
     def documents(self) -> int:
@@ -151,36 +155,45 @@ def writer_lock(project: Project) -> Iterator[None]:
 
 def update_index(project: Project, audience: str = "public", *, rebuild: bool = False,
                  reported: Callable[[Article], list[str]] | None = None,
-                 progress: Callable[[int, int], None] | None = None) -> IndexReport:
+                 progress: Callable[[int, int], None] | None = None,
+                 embedding_progress: Callable[[int, int], None] | None = None) -> IndexReport:
     """Bring the audience's index in line with the articles: add new ones, re-index the
     changed ones, delete the removed ones. `reported(article)` gives the symptoms
     callers reported for it (from linked tickets), indexed as their own field.
 
     Only files whose mtime or size changed since the last run are parsed (all of them
     when the ticket links changed, since any article's reported symptoms may have), and
-    of those only the ones whose content changed are written."""
+    of those only the ones whose content changed are written. Then the dense
+    retriever's vectors are brought in line (`kb.search.vectors`), embedding only texts
+    no index of the project has embedded before."""
     import time
 
     from kb.search.analysis import use_words
+    from kb.search.embedding import load_embedder
 
     started = time.perf_counter()
     use_words(project.synonyms.variants)
     reported = reported or reported_symptoms(project, audience)
     report = IndexReport(audience)
     target = index_dir(project, audience)
+    embedder = load_embedder() if project.semantic_search else None
     with writer_lock(project):
         remove_stale(target)  # what a killed `kb index` left beside the index
+        readings = project.search_index_dir / PINYIN_FILE
+        if not readings.is_file():  # the same for every project and audience: written once
+            write_readings(readings, _atomic_write)
         stamps = watched_stamps(project)
         previous = None if rebuild else _current_manifest(target, index_meta(project, audience))
         if previous is not None:
             try:
-                _incremental(project, audience, target, previous, stamps, reported, report, progress)
+                texts = _incremental(project, audience, target, previous, stamps, reported, report, progress, embedder)
+                _vectors(project, target, texts, embedder, report, embedding_progress)
             except Exception:  # noqa: BLE001 - a damaged index (whoosh raises EOFError, struct.error...) is rebuilt
                 report = IndexReport(audience)
                 previous = None
         if previous is None:
             report.rebuilt = True
-            _full_build(project, audience, stamps, reported, report, progress)
+            _full_build(project, audience, stamps, reported, report, progress, embedder, embedding_progress)
     report.seconds = round(time.perf_counter() - started, 3)
     return report
 
@@ -200,8 +213,37 @@ def _current_manifest(target: Path, meta: dict) -> dict | None:
         return None
 
 
-def _entry(article: Article, digest_value: str) -> dict:
-    return {"id": article.id, "digest": digest_value, "title": article.title, "symptoms": article.symptoms}
+def _entry(article: Article, digest_value: str, vector_key: str) -> dict:
+    return {"id": article.id, "digest": digest_value, "title": article.title, "symptoms": article.symptoms,
+            "vector": vector_key}
+
+
+def _vector_key(text: str, embedder) -> str:
+    from kb.search.embedding import content_key
+
+    return content_key(embedder.name if embedder else "", text)
+
+
+def _passage(document: dict) -> str:
+    from kb.search.embedding import passage_text
+
+    return passage_text(document["title"], document["symptoms"].split("\n"),
+                        [s for s in document["reported"].split("\n") if s], document["body"])
+
+
+def _vectors(project, folder: Path, texts: dict[str, str], embedder, report: IndexReport, progress) -> None:
+    """`folder`'s vectors for the articles its manifest lists; `texts` holds the passage of
+    each article (re)indexed in this run. Vectors of the index being replaced and of the
+    other audience's index are reused by content key."""
+    from kb.search.vectors import VECTORS, update_vectors
+
+    if embedder is None:
+        (folder / VECTORS).unlink(missing_ok=True)
+        return
+    entries = json.loads((folder / MANIFEST).read_text(encoding="utf-8")).values()
+    known = [folder, *(index_dir(project, a) for a in ("public", "internal"))]
+    update = update_vectors(folder, {e["id"]: e["vector"] for e in entries}, texts, embedder, known, progress)
+    report.model, report.embedded, report.vectors_reused = embedder.name, update.embedded, update.reused
 
 
 def _document(article: Article, symptoms_reported: list[str]) -> dict:
@@ -223,22 +265,24 @@ def _document(article: Article, symptoms_reported: list[str]) -> dict:
     }
 
 
-def _full_build(project, audience, stamps, reported, report, progress) -> None:
+def _full_build(project, audience, stamps, reported, report, progress, embedder, embedding_progress) -> None:
     """Build into a fresh folder beside the index, then swap it in: a reader keeps the
     old index until the new one is complete."""
     from whoosh import index as windex
 
     target = index_dir(project, audience)
     articles = searchable(project, audience)
-    entries = {}
+    entries, texts = {}, {}
     with staging_folder(target) as staging:
         ix = windex.create_in(str(staging), schema())
         writer = ix.writer(limitmb=256)
         for i, article in enumerate(articles, 1):
             symptoms = reported(article)
             value = digest(article, symptoms)
-            writer.add_document(**_document(article, symptoms))
-            entries[str(article.path)] = _entry(article, value)
+            document = _document(article, symptoms)
+            writer.add_document(**document)
+            texts[article.id] = _passage(document)
+            entries[str(article.path)] = _entry(article, value, _vector_key(texts[article.id], embedder))
             report.added.append(article.id)
             if progress:
                 progress(i, len(articles))
@@ -248,15 +292,17 @@ def _full_build(project, audience, stamps, reported, report, progress) -> None:
         # Complete before the swap: a `kb search` right after it needs the stamps and
         # the vocabulary (without it, Chinese queries are cut into single characters).
         _write_sidecars(staging, stamps, entries)
+        _vectors(project, staging, texts, embedder, report, embedding_progress)
         swap_into_place(staging, target)
 
 
-def _incremental(project, audience, target, previous, stamps, reported, report, progress) -> None:
+def _incremental(project, audience, target, previous, stamps, reported, report, progress, embedder) -> dict[str, str]:
+    """Update the index in place; returns the passage text of each article (re)indexed."""
     from whoosh import index as windex
 
     from kb.articles import parse_article
 
-    entries = dict(previous["articles"])
+    entries, texts = dict(previous["articles"]), {}
     links = str(project.ticket_store_path)
     if stamps.get(links) != previous["stamps"].get(links):
         examine = [p for p in stamps if p != links]  # reported symptoms may have changed anywhere
@@ -288,12 +334,14 @@ def _incremental(project, audience, target, previous, stamps, reported, report, 
                 continue
             symptoms = reported(article)
             value = digest(article, symptoms)
+            document = _document(article, symptoms)
+            texts[article.id] = _passage(document)  # a moved project: found by key, not embedded
             if before and before["digest"] == value:
                 continue
             if before and before["id"] != article.id:
                 write().delete_by_term("id", before["id"])  # its id was edited
-            write().update_document(**_document(article, symptoms))
-            entries[path] = _entry(article, value)
+            write().update_document(**document)
+            entries[path] = _entry(article, value, _vector_key(texts[article.id], embedder))
             (report.updated if before else report.added).append(article.id)
         report.deleted += [previous["articles"][p]["id"] for p in gone]
         changed = writer is not None
@@ -307,6 +355,7 @@ def _incremental(project, audience, target, previous, stamps, reported, report, 
     report.unchanged = len(entries) - len(report.added) - len(report.updated)
     _write_sidecars(target, stamps, entries, vocabulary=changed)
     make_readable(target)  # the new segment files were written with the umask's modes
+    return texts
 
 
 def _write_sidecars(target: Path, stamps: dict[str, str], entries: dict[str, dict], vocabulary: bool = True) -> None:

@@ -15,12 +15,15 @@ from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from kb.articles import ERROR_CODE
 from kb.project import Project
 from kb.search.index import FIELDS, MANIFEST, IndexMissing, index_dir
 from kb.search.ranking import is_han
 from kb.search.synonyms import normalise
+from kb.search.typos import PINYIN_FILE, Homophones, read_readings
 
 _HAN_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+_QUOTE = re.compile(r'["“”]')
 SNIPPET_WIDTH = 90
 TERM_SCORES_KEPT = 1000  # terms whose scores an open index keeps between queries (memory bound)
 
@@ -47,6 +50,11 @@ class SearchResult:
     terms: list[str]
     did_you_mean: list[str] = field(default_factory=list)
     nearest_symptoms: list[dict] = field(default_factory=list)
+    corrected: str | None = None  # the query as searched, when pinyin typos were read as words
+    # False when the hits are probably not about the question (kb.search.fusion): the
+    # doors then say 可能没有相关文章 and give the hotline first.
+    confident: bool = True
+    retrieval: str = "lexical"  # "hybrid" when the dense retriever took part
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -125,6 +133,28 @@ class _OpenIndex:
     def lengths(self) -> dict[str, dict[int, int]]:
         """Field lengths read so far, per field: docnum → length."""
         return {f: {} for f in FIELDS}
+
+    @cached_property
+    def homophones(self) -> Homophones | None:
+        """For reading pinyin typos (kb.search.typos); None without the readings file."""
+        readings = read_readings(self.target.parent / PINYIN_FILE)
+        return Homophones(self.vocabulary, readings) if readings else None
+
+    @cached_property
+    def dense(self) -> DenseIndex | None:
+        """The dense retriever over this index's vectors; None without model or vectors."""
+        from kb.search.embedding import load_embedder
+        from kb.search.vectors import read_vectors
+
+        vectors = read_vectors(self.target)
+        if vectors is None or not vectors.ids:
+            return None
+        embedder = load_embedder()
+        if embedder is None or embedder.name != vectors.model:
+            return None
+        reader = self.searcher.reader()
+        docs = [reader.first_id("id", article_id) for article_id in vectors.ids]
+        return DenseIndex(embedder, vectors.matrix, docs)
 
     @cached_property
     def symptom_table(self) -> SymptomTable:
@@ -217,10 +247,25 @@ def term_positions(reader, field: str, term: str) -> dict:
     return out
 
 
+class DenseIndex:
+    """Cosine of the query's vector with every article's, by whoosh docnum."""
+
+    def __init__(self, embedder, matrix, docs: list[int | None]):
+        self.embedder, self.matrix, self.docs = embedder, matrix, docs
+
+    def scores(self, query: str) -> dict[int, float]:
+        cosines = self.matrix @ self.embedder.query(query)
+        return {doc: float(c) for doc, c in zip(self.docs, cosines) if doc is not None}
+
+
 def search(project: Project, query: str, *, audience: str = "public", limit: int = 10,
-           module: str | None = None) -> SearchResult:
-    """The articles for a caller's words, ranked as kb.search.ranking says."""
-    from kb.search.ranking import plan_query, rank, score, suggest
+           module: str | None = None, lexical_only: bool = False) -> SearchResult:
+    """The articles for a caller's words: the lexical ranking (kb.search.ranking) fused
+    with the dense retriever's (kb.search.fusion) when the model and vectors are there.
+    `lexical_only`: the lexical ranking alone, which the site's static engine reproduces
+    exactly (tests/test_search_doors.py) and the benchmark compares against."""
+    from kb.search.fusion import confident, fuse
+    from kb.search.ranking import matched_share, plan_query, rank, score, suggest
 
     target = index_dir(project, audience)
     fix = f"kb index --project {project.root}{'' if audience == 'public' else ' --audience internal'}"
@@ -232,12 +277,25 @@ def search(project: Project, query: str, *, audience: str = "public", limit: int
         _opened.pop(str(target), None)
         raise IndexMissing(f"{project.display(target)}: 搜索索引已损坏（{type(err).__name__}）；运行 {fix} --rebuild") from None
     data = WhooshData(opened)
+    result = SearchResult(query, [], [])
+    if not lexical_only and opened.homophones is not None:
+        corrected = opened.homophones.correct(query)
+        if corrected != query:
+            query = result.corrected = corrected
     plan = plan_query(query, opened.segment, project.synonyms, data)
-    terms = plan["terms"]
-    result = SearchResult(query, [], terms)
+    terms = result.terms = plan["terms"]
     if len(opened.term_scores) > TERM_SCORES_KEPT:
         opened.term_scores.clear()
     scored = score(plan, data, opened.term_scores)
+    dense = opened.dense.scores(query) if not lexical_only and query.strip() and opened.dense is not None else None
+    best_lexical = max(scored, key=scored.get, default=None)
+    result.confident = confident(max(dense.values(), default=None) if dense else None,
+                                 matched_share(plan, data, best_lexical, opened.term_scores) if best_lexical is not None else 0.0)
+    # An error code or a quoted phrase asks for exactly those words (ORA-12542 is not
+    # ORA-12541): the lexical engine alone answers. When nothing has the caller's words, the
+    # model's nearest articles are shown only if it is sure of them.
+    if dense and not (ERROR_CODE.search(query) or _QUOTE.search(query)) and (scored or result.confident):
+        scored, result.retrieval = fuse(scored, dense), "hybrid"
     reader = data.reader
     if module:
         scored = {doc: s for doc, s in scored.items() if reader.stored_fields(doc)["module"] == module}

@@ -255,6 +255,16 @@ def score(plan: dict, data: IndexData, cache: dict | None = None) -> dict:
     return total
 
 
+def matched_share(plan: dict, data: IndexData, doc, cache: dict | None = None) -> float:
+    """The share of the plan's clauses (by boost) that match `doc`: how much of what the
+    caller said one article holds."""
+    scores = _Scores(data, cache)
+    total = sum(clause["boost"] for clause in plan["clauses"])
+    matched = sum(clause["boost"] for clause in plan["clauses"]
+                  if any(_alternative_scores(alt, scores, data).get(doc) for alt in clause["alternatives"]))
+    return matched / total if total else 0.0
+
+
 def rank(scored: dict, order: Callable, limit: int) -> list[tuple]:
     """(doc, score) best first, ties in `order(doc)`'s order (the article id), without the
     hits under RELEVANCE_CUTOFF of the best; at most `limit`."""

