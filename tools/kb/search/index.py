@@ -83,14 +83,33 @@ def reported_symptoms(project: Project, audience: str) -> Callable[[Article], li
 def watched_stamps(project: Project) -> dict[str, str]:
     """What makes an index stale: every article file (mtime and size), and the ticket
     store (its version, which every committed `kb link` changes)."""
-    from kb.tickets.linking import open_store
-
     stamps = {str(p): stamp(p) for p in project.article_paths()}
-    store = open_store(project)
-    if store is not None:
-        with store:
-            stamps[str(project.ticket_store_path)] = f"v:{store.version}"
+    version = _store_version(project)
+    if version is not None:
+        stamps[str(project.ticket_store_path)] = f"v:{version}"
     return stamps
+
+
+def _store_version(project: Project) -> str | None:
+    """The ticket store's version. Read here with sqlite3 in read-only mode rather than
+    through kb.tickets, whose import (the scrubber, readers, pypinyin) would cost every
+    `kb search` 0.3-0.4 s; a legacy JSON file still goes through kb.tickets to migrate."""
+    import sqlite3
+
+    path = project.ticket_store_path
+    if (project.data_dir / "ticket_links.json").is_file() or not (path.is_file() and path.stat().st_size):
+        from kb.tickets.linking import open_store
+
+        store = open_store(project)
+        if store is None:
+            return None
+        with store:
+            return store.version
+    db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+    try:
+        return db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()[0]  # kb.tickets.store's meta
+    finally:
+        db.close()
 
 
 def index_dir(project: Project, audience: str) -> Path:
