@@ -278,19 +278,27 @@ def search(project: Project, query: str, *, audience: str = "public", limit: int
         raise IndexMissing(f"{project.display(target)}: 搜索索引已损坏（{type(err).__name__}）；运行 {fix} --rebuild") from None
     data = WhooshData(opened)
     result = SearchResult(query, [], [])
-    if not lexical_only and opened.homophones is not None:
-        corrected = opened.homophones.correct(query)
-        if corrected != query:
-            query = result.corrected = corrected
-    plan = plan_query(query, opened.segment, project.synonyms, data)
-    terms = result.terms = plan["terms"]
     if len(opened.term_scores) > TERM_SCORES_KEPT:
         opened.term_scores.clear()
-    scored = score(plan, data, opened.term_scores)
+
+    def lexical(text: str) -> tuple[dict, dict, float]:
+        """(plan, doc → score, the share of the query its best article holds)."""
+        plan = plan_query(text, opened.segment, project.synonyms, data)
+        scored = score(plan, data, opened.term_scores)
+        best = max(scored, key=scored.get, default=None)
+        return plan, scored, matched_share(plan, data, best, opened.term_scores) if best is not None else 0.0
+
+    plan, scored, share = lexical(query)
+    if not lexical_only and opened.homophones is not None and (corrected := opened.homophones.correct(query)) != query:
+        # A homophone can be a real word split across two (建一个 is not 建议个): the reading
+        # is kept only when one article then holds more of the query, and scores higher.
+        fixed = lexical(corrected)
+        if fixed[2] > share and max(fixed[1].values(), default=0.0) > max(scored.values(), default=0.0):
+            query = result.corrected = corrected
+            plan, scored, share = fixed
+    result.terms = terms = plan["terms"]
     dense = opened.dense.scores(query) if not lexical_only and query.strip() and opened.dense is not None else None
-    best_lexical = max(scored, key=scored.get, default=None)
-    result.confident = confident(max(dense.values(), default=None) if dense else None,
-                                 matched_share(plan, data, best_lexical, opened.term_scores) if best_lexical is not None else 0.0)
+    result.confident = confident(max(dense.values(), default=None) if dense else None, share)
     # An error code or a quoted phrase asks for exactly those words (ORA-12542 is not
     # ORA-12541): the lexical engine alone answers. When nothing has the caller's words, the
     # model's nearest articles are shown only if it is sure of them.
