@@ -341,7 +341,9 @@ def gap_suggester(project: Project) -> Callable[[str], tuple[str, str, float] | 
         if not ready:
             update_index(project, "internal")
             ready.append(True)
-        hits = search(project, phrase, audience="internal", limit=1).hits
+        # Lexical: kb link's threshold (SUGGESTION_MIN_SCORE) is on BM25F's scale; fused
+        # scores are 0..1 and would call every gap uncovered.
+        hits = search(project, phrase, audience="internal", limit=1, lexical_only=True).hits
         return (hits[0].id, hits[0].title, hits[0].score) if hits else None
     return suggest
 
