@@ -9,6 +9,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 SAMPLE_TICKETS := tools/sample_data/helpdesk_export_2026.csv
 BROWSER_DEPS := /usr/bin/chromium /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 AXE := tests/.npm/node_modules/axe-core/axe.min.js
+LIGHTHOUSE := benchmarks/.npm/node_modules/.bin/lighthouse
 
 site: $(VENV)/.site-installed
 	$(BIN)/kb check
@@ -27,11 +28,13 @@ serve: $(VENV)/.site-installed
 test: $(VENV)/.test-installed $(BROWSER_DEPS) $(AXE)
 	$(BIN)/pytest
 
-bench: $(VENV)/.bench-installed $(BROWSER_DEPS)
+bench: $(VENV)/.bench-installed $(BROWSER_DEPS) $(LIGHTHOUSE)
 	$(BIN)/python benchmarks/site_bench.py
 	$(BIN)/python benchmarks/tickets_bench.py
 	$(BIN)/python benchmarks/search_bench.py
 	$(BIN)/python benchmarks/site_search_bench.py
+	$(BIN)/python benchmarks/lighthouse_bench.py
+	$(BIN)/python benchmarks/serve_bench.py
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -61,5 +64,12 @@ $(AXE):
 	command -v npm >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y npm; }
 	npm install --prefix tests/.npm --no-save --no-audit --no-fund axe-core@4.14.1
 
+# benchmarks/lighthouse_bench.py runs the Lighthouse CLI (from npm) against Debian's
+# chromium: installed like axe-core, into a git-ignored folder, at a pinned version
+# (scores move between Lighthouse releases).
+$(LIGHTHOUSE):
+	command -v npm >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y npm; }
+	npm install --prefix benchmarks/.npm --no-save --no-audit --no-fund lighthouse@12.2.3
+
 clean:
-	rm -rf site site-* .site* search_index/public search_index/internal search_index/.lock docs/_data/ticket_links.json docs/_data/tickets.sqlite* docs/reports $(VENV) tests/.npm
+	rm -rf site site-* .site* search_index/public search_index/internal search_index/.lock search_index/pinyin.json docs/_data/ticket_links.json docs/_data/tickets.sqlite* docs/_data/events.sqlite* docs/reports $(VENV) tests/.npm benchmarks/.npm

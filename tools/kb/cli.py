@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from pathlib import Path
@@ -18,6 +19,7 @@ cli_messages.install()
 
 AUDIENCE = click.Choice(["public", "internal"])
 SLA_PAGE = "reports/sla.md"
+FEEDBACK_PAGE = "reports/feedback.md"
 
 
 def project_option(command):
@@ -346,6 +348,42 @@ def sla(tickets, project_dir, timezone, encoding, mapping, write_page, as_json):
             click.echo(f"页面已写入 {project.display(project.docs_dir / SLA_PAGE)}（内部站点：kb build --audience internal）")
 
 
+def _day(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"应为 YYYY-MM-DD 格式的日期，例如 2026-11-01，收到 {value!r}") from None
+
+
+@report.command()
+@project_option
+@click.option("--audience", type=AUDIENCE, default="public", show_default=True, help="统计哪个站点（kb serve --audience）的记录")
+@click.option("--since", default=None, metavar="YYYY-MM-DD", callback=_day, help="只统计这一天（含）以后的记录")
+@click.option("--page", "write_page", is_flag=True, help=f"同时写出内部站点页面 docs/{FEEDBACK_PAGE}（自助成效）")
+@json_option
+def feedback(project_dir, audience, since, write_page, as_json):
+    """自助成效：文章有帮助率、自助成功率、搜不到结果和没人点开的查询（来自 kb serve 的记录）。"""
+    from kb.reports.feedback import feedback_report
+    from kb.serve.events import EventStoreError
+    project = open_project(project_dir)
+    try:
+        result = feedback_report(project, since=since, audience=audience)
+    except EventStoreError as err:
+        raise click.ClickException(str(err)) from None
+    if write_page:
+        page = project.docs_dir / FEEDBACK_PAGE
+        page.parent.mkdir(parents=True, exist_ok=True)
+        page.write_text(result.markdown_page(), encoding="utf-8")
+    if as_json:
+        print_json(result.to_dict())
+    else:
+        click.echo("\n".join(result.table_lines()))
+        if write_page:
+            click.echo(f"页面已写入 {project.display(project.docs_dir / FEEDBACK_PAGE)}（内部站点：kb build --audience internal）")
+
+
 @cli.command()
 @project_option
 @click.option("--draft-days", default=30, show_default=True, type=click.IntRange(0), help="草稿超过多少天未更新算过期")
@@ -425,6 +463,35 @@ def search(query, project_dir, limit, module, audience, as_json):
         for near in result.nearest_symptoms:
             lines.append(f"相近的现象：{near['symptom']} → {near['id']} {near['title']}")
         click.echo("\n".join(lines), err=as_json)
+
+
+@cli.command()
+@project_option
+@click.option("--audience", type=AUDIENCE, default="public", show_default=True,
+              help="public：提供 site/；internal：提供 site-internal/（先用 kb build 构建）")
+@click.option("--host", default="127.0.0.1", show_default=True, help="监听地址；对局域网开放用 0.0.0.0（建议放在 nginx 之后）")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="监听端口；0 表示任选一个空闲端口")
+@click.option("--trusted-proxy", default=None, metavar="地址",
+              help="前面的反向代理（如 nginx）的地址：只信任它发来的 X-Forwarded-For，按真实客户端限流")
+def serve(project_dir, audience, host, port, trusted_proxy):
+    """提供已构建的站点，并收集搜索记录和“这篇文章有帮助吗？”的反馈（docs/_data/events.sqlite）。"""
+    import signal
+
+    from kb.serve import Server, ServeError
+    from kb.serve.events import EventStoreError
+    project = open_project(project_dir)
+    try:
+        server = Server(project, audience, host, port, trusted_proxy=trusted_proxy)
+    except (ServeError, EventStoreError) as err:
+        raise click.ClickException(str(err)) from None
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: server.stop())
+    click.echo(f"正在提供{AUDIENCE_LABELS[audience]}站点 {project.display(project.site_dir(audience))}：{server.url}"
+               f"（反馈数据：{project.display(project.events_path)}；按 Ctrl-C 停止）")
+    sys.stdout.flush()
+    server.run()
+    click.echo(f"已停止。本次记录 {server.events.written} 条事件"
+               + (f"，{server.events.refused} 条因写入积压未能记录" if server.events.refused else "") + "。")
 
 
 def main():

@@ -234,6 +234,11 @@ class Project:
         return self.data_dir / "tickets.sqlite"
 
     @property
+    def events_path(self) -> Path:
+        """Written by `kb serve` (kb.serve.events): searches, articles opened and votes, scrubbed."""
+        return self.data_dir / "events.sqlite"
+
+    @property
     def synonyms_path(self) -> Path:
         return self.data_dir / SYNONYMS_FILE
 

@@ -20,6 +20,7 @@ from mkdocs.config.config_options import ExtraScriptValue
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
+from mkdocs.utils import get_relative_url
 
 from kb.articles import page_audience, parse_page
 from kb.project import Project
@@ -33,8 +34,9 @@ log = logging.getLogger("mkdocs.plugins.kb")
 ASSETS = Path(__file__).parent / "assets"
 REVIEW_PAGE = "kb/review.md"
 SLA_PAGE = "reports/sla.md"
+FEEDBACK_PAGE = "reports/feedback.md"  # written by kb report feedback --page
 ASSETS_DIR = "assets/kb"
-CSS, SCRIPTS = "kb.css", ("kb.js", "kb-search.js")
+CSS, SCRIPTS = "kb.css", ("kb.js", "kb-search.js", "kb-serve.js")
 META_MARKER = "// kb:search-meta\n"  # in kb-search.js, replaced by the search data's meta
 
 
@@ -89,14 +91,26 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
         self.guides = find_guides(config.nav)
         self._add_modules_to_nav(config.nav)
         config.extra_css.append(f"{ASSETS_DIR}/{CSS}")
-        config.extra_javascript.append(f"{ASSETS_DIR}/kb.js")
-        # The search script starts on a shared search/?q=… link while the theme's own
-        # scripts are still loading: async, it does not wait for them.
-        search_script = ExtraScriptValue(f"{ASSETS_DIR}/kb-search.js")
-        search_script.async_ = True
-        config.extra_javascript.append(search_script)
+        # Deferred, as the theme's bundle is (defer_theme_scripts): neither holds up the
+        # first paint, and they still run in order, before DOMContentLoaded.
+        page_script = ExtraScriptValue(f"{ASSETS_DIR}/kb.js")
+        page_script.defer = True
+        config.extra_javascript.append(page_script)
         offline = config.plugins.get("material/offline")
         self.offline = bool(offline and offline.config.enabled)
+        if not self.offline:  # feedback and search log under kb serve; inert on any other server
+            serve_script = ExtraScriptValue(f"{ASSETS_DIR}/kb-serve.js")
+            serve_script.defer = True
+            config.extra_javascript.append(serve_script)
+        # The search script starts on a shared search/?q=… link while the theme's own
+        # scripts are still loading: async, it does not wait for them. On the web only the
+        # search page loads it (on_post_page): the other pages send the header box's query
+        # there, and a phone's connection is better spent on the page it opened. The offline
+        # copy, read from disk, keeps it on every page.
+        if self.offline:
+            search_script = ExtraScriptValue(f"{ASSETS_DIR}/kb-search.js")
+            search_script.async_ = True
+            config.extra_javascript.append(search_script)
         # The offline plugin adds a shim for Material's search worker from unpkg.com; our
         # search has no worker, and an offline copy must request nothing from the internet.
         config.extra["polyfills"] = [s for s in config.extra.get("polyfills") or [] if "iframe-worker" not in str(s)]
@@ -115,6 +129,8 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
                         extra = [{"知识健康度": HEALTH_PAGE}, {"文章审核清单": REVIEW_PAGE}]
                         if (self.project.docs_dir / SLA_PAGE).is_file():  # written by kb report sla --page
                             extra.append({"月度服务报告": SLA_PAGE})
+                        if (self.project.docs_dir / FEEDBACK_PAGE).is_file():
+                            extra.append({"自助成效": FEEDBACK_PAGE})
                     section[i + 1:i + 1] = [{"现象与错误代码索引": SYMPTOM_INDEX}, *extra, *module_entries]
                     return
 
@@ -202,7 +218,14 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
                 Path(config.site_dir, name).unlink(missing_ok=True)
 
     def on_post_page(self, output, page, config):
-        return name_nav_sections(output)
+        if page.file.src_uri == SEARCH_PAGE and not self.offline:
+            src = get_relative_url(f"{ASSETS_DIR}/kb-search.js", page.url)
+            head, body_end, tail = output.rpartition("</body>")
+            output = f'{head}<script src="{e(src)}" async></script>\n{body_end}{tail}' if body_end else output
+        return defer_theme_scripts(name_nav_sections(output))
+
+    def on_post_template(self, output_content, template_name, config):
+        return defer_theme_scripts(output_content) if template_name == "404.html" else output_content
 
     def on_page_markdown(self, markdown, page, config, files):
         if page.file.generated_by:
@@ -219,6 +242,17 @@ class KBPlugin(BasePlugin[KBPluginConfig]):
                 markdown += f' <a class="md-button" href="{e(href)}" download>下载 PDF（A4）</a>'
             markdown += "\n"
         return self.pages.expand_markers(self.pages.rewrite(markdown, src, source_dir), src)
+
+
+_THEME_BUNDLE = re.compile(r'<script src="([^"<>]*assets/javascripts/bundle\.[0-9a-f]+\.min\.js)"></script>')
+
+
+def defer_theme_scripts(html: str) -> str:
+    """Material's bundle, a plain script at the end of the body, gets `defer`: the page is
+    painted before the 114 KB bundle has arrived (on a phone's connection Lighthouse counts it
+    render-blocking). It still runs before DOMContentLoaded, which it waits for, and before
+    our deferred kb.js; a theme without that tag is left as it is."""
+    return _THEME_BUNDLE.sub(r'<script src="\1" defer></script>', html, count=1)
 
 
 _NAV_TITLE = re.compile(r'<label class="md-nav__title" for="(__nav_[\d_]+)">(.*?)</label>', re.S)
