@@ -60,6 +60,20 @@ def progress_reporter(quiet: bool, label: str):
     return progress
 
 
+def show_report(project: Project, result, page: str | None, as_json: bool) -> None:
+    """A report's table or JSON; with `page` (under docs/), also its internal-site page."""
+    if page:
+        path = project.docs_dir / page
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(result.markdown_page(), encoding="utf-8")
+    if as_json:
+        print_json(result.to_dict())
+    else:
+        click.echo("\n".join(result.table_lines()))
+        if page:
+            click.echo(f"页面已写入 {project.display(project.docs_dir / page)}（内部站点：kb build --audience internal）")
+
+
 def report_problems(problems: list[Problem]) -> None:
     for problem in problems:
         click.echo(str(problem), err=True)
@@ -336,16 +350,7 @@ def sla(tickets, project_dir, timezone, encoding, mapping, write_page, as_json):
         raise click.ClickException("工单导出文件无法使用。") from None
     except SlaError as err:
         raise click.ClickException(str(err)) from None
-    if write_page:
-        page = project.docs_dir / SLA_PAGE
-        page.parent.mkdir(parents=True, exist_ok=True)
-        page.write_text(result.markdown_page(), encoding="utf-8")
-    if as_json:
-        print_json(result.to_dict())
-    else:
-        click.echo("\n".join(result.table_lines()))
-        if write_page:
-            click.echo(f"页面已写入 {project.display(project.docs_dir / SLA_PAGE)}（内部站点：kb build --audience internal）")
+    show_report(project, result, SLA_PAGE if write_page else None, as_json)
 
 
 def _day(ctx, param, value):
@@ -372,16 +377,7 @@ def feedback(project_dir, audience, since, write_page, as_json):
         result = feedback_report(project, since=since, audience=audience)
     except EventStoreError as err:
         raise click.ClickException(str(err)) from None
-    if write_page:
-        page = project.docs_dir / FEEDBACK_PAGE
-        page.parent.mkdir(parents=True, exist_ok=True)
-        page.write_text(result.markdown_page(), encoding="utf-8")
-    if as_json:
-        print_json(result.to_dict())
-    else:
-        click.echo("\n".join(result.table_lines()))
-        if write_page:
-            click.echo(f"页面已写入 {project.display(project.docs_dir / FEEDBACK_PAGE)}（内部站点：kb build --audience internal）")
+    show_report(project, result, FEEDBACK_PAGE if write_page else None, as_json)
 
 
 @cli.command()
