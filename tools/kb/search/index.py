@@ -205,8 +205,8 @@ def update_index(project: Project, audience: str = "public", *, rebuild: bool = 
         previous = None if rebuild else _current_manifest(target, index_meta(project, audience))
         if previous is not None:
             try:
-                texts = _incremental(project, audience, target, previous, stamps, reported, report, progress, embedder)
-                _vectors(project, target, texts, embedder, report, embedding_progress)
+                entries, texts = _incremental(project, audience, target, previous, stamps, reported, report, progress, embedder)
+                _vectors(project, target, entries, texts, embedder, report, embedding_progress)
             except Exception:  # noqa: BLE001 - a damaged index (whoosh raises EOFError, struct.error...) is rebuilt
                 report = IndexReport(audience)
                 previous = None
@@ -250,18 +250,18 @@ def _passage(document: dict) -> str:
                         [s for s in document["reported"].split("\n") if s], document["body"])
 
 
-def _vectors(project, folder: Path, texts: dict[str, str], embedder, report: IndexReport, progress) -> None:
-    """`folder`'s vectors for the articles its manifest lists; `texts` holds the passage of
-    each article (re)indexed in this run. Vectors of the index being replaced and of the
-    other audience's index are reused by content key."""
+def _vectors(project, folder: Path, entries: dict[str, dict], texts: dict[str, str], embedder, report: IndexReport,
+             progress) -> None:
+    """`folder`'s vectors for the articles of its manifest `entries`; `texts` holds the
+    passage of each article (re)indexed in this run. Vectors of the index being replaced
+    and of the other audience's index are reused by content key."""
     from kb.search.vectors import VECTORS, update_vectors
 
     if embedder is None:
         (folder / VECTORS).unlink(missing_ok=True)
         return
-    entries = json.loads((folder / MANIFEST).read_text(encoding="utf-8")).values()
     known = [folder, *(index_dir(project, a) for a in ("public", "internal"))]
-    update = update_vectors(folder, {e["id"]: e["vector"] for e in entries}, texts, embedder, known, progress)
+    update = update_vectors(folder, {e["id"]: e["vector"] for e in entries.values()}, texts, embedder, known, progress)
     report.model, report.embedded, report.vectors_reused = embedder.name, update.embedded, update.reused
 
 
@@ -311,12 +311,14 @@ def _full_build(project, audience, stamps, reported, report, progress, embedder,
         # Complete before the swap: a `kb search` right after it needs the stamps and
         # the vocabulary (without it, Chinese queries are cut into single characters).
         _write_sidecars(staging, stamps, entries)
-        _vectors(project, staging, texts, embedder, report, embedding_progress)
+        _vectors(project, staging, entries, texts, embedder, report, embedding_progress)
         swap_into_place(staging, target)
 
 
-def _incremental(project, audience, target, previous, stamps, reported, report, progress, embedder) -> dict[str, str]:
-    """Update the index in place; returns the passage text of each article (re)indexed."""
+def _incremental(project, audience, target, previous, stamps, reported, report, progress,
+                 embedder) -> tuple[dict[str, dict], dict[str, str]]:
+    """Update the index in place; returns the manifest entries and the passage text of
+    each article (re)indexed."""
     from whoosh import index as windex
 
     from kb.articles import parse_article
@@ -374,7 +376,7 @@ def _incremental(project, audience, target, previous, stamps, reported, report, 
     report.unchanged = len(entries) - len(report.added) - len(report.updated)
     _write_sidecars(target, stamps, entries, vocabulary=changed)
     make_readable(target)  # the new segment files were written with the umask's modes
-    return texts
+    return entries, texts
 
 
 def _write_sidecars(target: Path, stamps: dict[str, str], entries: dict[str, dict], vocabulary: bool = True) -> None:

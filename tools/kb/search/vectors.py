@@ -74,12 +74,16 @@ def update_vectors(folder: Path, wanted: dict[str, str], texts: dict[str, str], 
                    known: list[Path], progress: Callable[[int, int], None] | None = None) -> VectorUpdate:
     """Write `folder`'s vectors for exactly the articles in `wanted` (id → content key):
     reused where some folder in `known` has the key, embedded from `texts` (id → text)
-    otherwise."""
+    otherwise. Each folder is read once; a folder already holding exactly `wanted` is
+    left as it is (most `kb index` runs, and every refresh before a `kb search`)."""
     cache: dict[str, np.ndarray] = {}
-    for source in known:
+    for source in dict.fromkeys(known):
         old = read_vectors(source)
-        if old is not None and old.model == embedder.name:
-            cache.update(old.by_key())
+        if old is None or old.model != embedder.name:
+            continue
+        if source == folder and dict(zip(old.ids, old.keys)) == wanted:
+            return VectorUpdate(reused=len(wanted))
+        cache.update(old.by_key())
     update = VectorUpdate()
     missing = [article_id for article_id, key in wanted.items() if key not in cache]
     for start in range(0, len(missing), BATCH):
