@@ -247,6 +247,7 @@ def index(project_dir, audience, rebuild, quiet, as_json):
     else:
         how = "全部重建" if report.rebuilt else "增量更新"
         dense = (f"语义向量新算 {report.embedded}、复用 {report.vectors_reused}" if report.model
+                 else "仅按字词索引（mkdocs.yml 中关闭了 semantic_search）" if not project.semantic_search
                  else "未安装语义模型，仅按字词索引")
         click.echo(f"{how}{AUDIENCE_LABELS[audience]}索引：共 {report.documents} 篇，新增 {len(report.added)}，更新 {len(report.updated)}，"
                    f"删除 {len(report.deleted)}，未变 {report.unchanged}，{dense}，用时 {report.seconds} 秒。")
@@ -378,6 +379,59 @@ def feedback(project_dir, audience, since, write_page, as_json):
     except EventStoreError as err:
         raise click.ClickException(str(err)) from None
     show_report(project, result, FEEDBACK_PAGE if write_page else None, as_json)
+
+
+@cli.group()
+def synonyms():
+    """同义词组（docs/_data/synonyms.yml）：从工单和搜索学到的来电用语建议，采纳或不采纳。"""
+
+
+@synonyms.command("suggest")
+@project_option
+@json_option
+def synonyms_suggest(project_dir, as_json):
+    """列出来电者常用、文章里没有的说法及其对应的文章用词（来自 kb link 的工单和 kb serve 的搜索）。"""
+    from kb.reports.vocabulary import vocabulary_suggestions
+    project = open_project(project_dir)
+    if project.synonyms_problems:  # a curated pair must not be offered again because the file is unreadable
+        report_problems(project.synonyms_problems)
+        raise click.ClickException("同义词文件有问题，先修正（kb check）。")
+    result = vocabulary_suggestions(project)
+    if as_json:
+        print_json(result.to_dict())
+    else:
+        click.echo("\n".join(result.table_lines()))
+
+
+@synonyms.command("add")
+@click.argument("words", nargs=-1, required=True)
+@project_option
+def synonyms_add(words, project_dir):
+    """把几个说法放进同一组（已有组含其中之一时并入该组），例如 kb synonyms add 开会软件 Teams。"""
+    from kb.search.synonyms import SynonymsEditError, add_synonyms
+    project = open_project(project_dir)
+    path = project.synonyms_path
+    try:
+        group = add_synonyms(path, project.display(path), list(words), f"kb synonyms add，{dt.date.today().isoformat()}")
+    except SynonymsEditError as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(f"已写入 {project.display(path)}：[{', '.join(group)}]；运行 kb index 后生效")
+
+
+@synonyms.command("reject")
+@click.argument("word")
+@click.argument("term")
+@project_option
+def synonyms_reject(word, term, project_dir):
+    """记下“口语说法 → 文章用词”这条建议不采纳，kb synonyms suggest 不再提出。"""
+    from kb.search.synonyms import SynonymsEditError, reject_synonyms
+    project = open_project(project_dir)
+    path = project.synonyms_path
+    try:
+        added = reject_synonyms(path, project.display(path), word, term, f"kb synonyms reject，{dt.date.today().isoformat()}")
+    except SynonymsEditError as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(f"已记入 {project.display(path)} 的 rejected：{word} → {term}" if added else f"{word} → {term} 早已记为不采纳")
 
 
 @cli.command()

@@ -16,6 +16,10 @@ wrong answer.
 
 from __future__ import annotations
 
+import heapq
+from dataclasses import dataclass
+from operator import itemgetter
+
 LEXICAL_WEIGHT = 0.5
 CANDIDATES = 50
 # e5-small's cosines are compressed: on the dev queries every answered question's best
@@ -25,19 +29,25 @@ WEAK_COSINE = 0.895   # under this too, when none of the caller's words is in it
 CLAUSES_MATCHED = 0.75  # unless the lexical engine found this share of the words in one article.
 
 
-def fuse(lexical: dict, dense: dict) -> dict:
-    """doc → fused score, for the top CANDIDATES of each retriever. `dense` holds every
-    article's cosine: its range over the whole knowledge base scales them, so a query
-    whose nearest articles are all far keeps low dense scores."""
+@dataclass
+class DenseScores:
+    """The dense retriever's answer: the best articles' cosines, and the lowest and
+    highest over the whole knowledge base, which scale them (a query whose nearest
+    articles are all far keeps low dense scores)."""
+    top: dict[int, float]  # docnum → cosine, the CANDIDATES best
+    low: float
+    high: float
+
+
+def fuse(lexical: dict, dense: DenseScores) -> dict:
+    """doc → fused score, for the top CANDIDATES of each retriever."""
     weight = LEXICAL_WEIGHT
-    lexical_top = dict(sorted(lexical.items(), key=lambda item: -item[1])[:CANDIDATES])
-    dense_top = dict(sorted(dense.items(), key=lambda item: -item[1])[:CANDIDATES])
+    lexical_top = dict(heapq.nlargest(CANDIDATES, lexical.items(), key=itemgetter(1)))
     best = max(lexical_top.values(), default=0.0) or 1.0
-    low, high = min(dense.values(), default=0.0), max(dense.values(), default=0.0)
-    spread = (high - low) or 1.0
+    spread = (dense.high - dense.low) or 1.0
     return {doc: weight * lexical_top.get(doc, 0.0) / best
-            + (1 - weight) * ((dense_top[doc] - low) / spread if doc in dense_top else 0.0)
-            for doc in lexical_top.keys() | dense_top.keys()}
+            + (1 - weight) * ((dense.top[doc] - dense.low) / spread if doc in dense.top else 0.0)
+            for doc in lexical_top.keys() | dense.top.keys()}
 
 
 def confident(best_cosine: float | None, clauses_matched: float) -> bool:

@@ -15,8 +15,11 @@ from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+import numpy as np
+
 from kb.articles import ERROR_CODE
 from kb.project import Project
+from kb.search.fusion import DenseScores
 from kb.search.index import FIELDS, MANIFEST, IndexMissing, index_dir
 from kb.search.ranking import is_han
 from kb.search.synonyms import normalise
@@ -152,9 +155,7 @@ class _OpenIndex:
         embedder = load_embedder()
         if embedder is None or embedder.name != vectors.model:
             return None
-        reader = self.searcher.reader()
-        docs = [reader.first_id("id", article_id) for article_id in vectors.ids]
-        return DenseIndex(embedder, vectors.matrix, docs)
+        return DenseIndex(embedder, vectors.matrix, vectors.ids, self.searcher.reader())
 
     @cached_property
     def symptom_table(self) -> SymptomTable:
@@ -228,11 +229,11 @@ class WhooshData:
     def terms_with_prefix(self, prefix: str) -> dict[str, int]:
         """Live terms of either field starting with `prefix`, with their document frequency."""
         found = {}
-        for field in FIELDS:
-            for raw in self.reader.expand_prefix(field, prefix):
+        for name in FIELDS:
+            for raw in self.reader.expand_prefix(name, prefix):
                 term = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-                if len(term) >= 2 and not is_han(term[:1]) and self.reader.postings(field, term).is_active():
-                    found[term] = max(found.get(term, 0), self.reader.doc_frequency(field, term))
+                if len(term) >= 2 and not is_han(term[:1]) and self.reader.postings(name, term).is_active():
+                    found[term] = max(found.get(term, 0), self.reader.doc_frequency(name, term))
         return found
 
 
@@ -248,14 +249,28 @@ def term_positions(reader, field: str, term: str) -> dict:
 
 
 class DenseIndex:
-    """Cosine of the query's vector with every article's, by whoosh docnum."""
+    """The query's cosine with every article's vector. Only the best articles' whoosh
+    docnums are looked up, when first needed: at 10,000 articles looking up all of them
+    cost a cold `kb search` a third of a second, and a dict of every cosine each query
+    most of the fusion's time."""
 
-    def __init__(self, embedder, matrix, docs: list[int | None]):
-        self.embedder, self.matrix, self.docs = embedder, matrix, docs
+    def __init__(self, embedder, matrix, ids: list[str], reader):
+        self.embedder, self.matrix, self.ids, self.reader = embedder, matrix, ids, reader
+        self._docs: dict[int, int | None] = {}
 
-    def scores(self, query: str) -> dict[int, float]:
+    def _doc(self, row: int) -> int | None:
+        if row not in self._docs:
+            self._docs[row] = self.reader.first_id("id", self.ids[row])
+        return self._docs[row]
+
+    def scores(self, query: str, best: int) -> DenseScores:
         cosines = self.matrix @ self.embedder.query(query)
-        return {doc: float(c) for doc, c in zip(self.docs, cosines) if doc is not None}
+        rows = np.argpartition(-cosines, best - 1)[:best] if len(cosines) > best else np.arange(len(cosines))
+        top = {}
+        for row in rows[np.argsort(-cosines[rows], kind="stable")].tolist():
+            if (doc := self._doc(row)) is not None:
+                top[doc] = float(cosines[row])
+        return DenseScores(top, float(cosines.min()), float(cosines.max()))
 
 
 def search(project: Project, query: str, *, audience: str = "public", limit: int = 10,
@@ -264,7 +279,7 @@ def search(project: Project, query: str, *, audience: str = "public", limit: int
     with the dense retriever's (kb.search.fusion) when the model and vectors are there.
     `lexical_only`: the lexical ranking alone, which the site's static engine reproduces
     exactly (tests/test_search_doors.py) and the benchmark compares against."""
-    from kb.search.fusion import confident, fuse
+    from kb.search.fusion import CANDIDATES, confident, fuse
     from kb.search.ranking import matched_share, plan_query, rank, score, suggest
 
     target = index_dir(project, audience)
@@ -297,8 +312,8 @@ def search(project: Project, query: str, *, audience: str = "public", limit: int
             query = result.corrected = corrected
             plan, scored, share = fixed
     result.terms = terms = plan["terms"]
-    dense = opened.dense.scores(query) if not lexical_only and query.strip() and opened.dense is not None else None
-    result.confident = confident(max(dense.values(), default=None) if dense else None, share)
+    dense = opened.dense.scores(query, CANDIDATES) if not lexical_only and query.strip() and opened.dense is not None else None
+    result.confident = confident(dense.high if dense else None, share)
     # An error code or a quoted phrase asks for exactly those words (ORA-12542 is not
     # ORA-12541): the lexical engine alone answers. When nothing has the caller's words, the
     # model's nearest articles are shown only if it is sure of them.
