@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -170,15 +171,29 @@ class Project:
     def module(self, name: str) -> Module | None:
         return next((m for m in self.modules if m.name == name), None)
 
+    def article_files(self) -> Iterator[os.DirEntry]:
+        """Every *.md under the articles folder but README.md and what starts with _ or .,
+        as directory entries: `kb search` stats them all on every call (10,000 files
+        included), and entries spare it building a Path for each. Folders linked to
+        are not entered, as os.walk does not."""
+        folders = [str(self.articles_dir)]
+        while folders:
+            try:
+                listing = os.scandir(folders.pop())
+            except OSError:  # gone or unreadable: nothing there to index, as with os.walk
+                continue
+            with listing:
+                for entry in listing:
+                    if entry.name.startswith(("_", ".")):
+                        continue
+                    if entry.is_dir():
+                        if not entry.is_symlink():
+                            folders.append(entry.path)
+                    elif entry.name.endswith(".md") and entry.name != "README.md":
+                        yield entry
+
     def article_paths(self) -> list[Path]:
-        """Every *.md under the articles folder but README.md and what starts with _ or .
-        (os.walk, not rglob: `kb search` lists them on every call, 10,000 files included)."""
-        found = []
-        for folder, subfolders, files in os.walk(self.articles_dir):
-            subfolders[:] = [d for d in subfolders if not d.startswith(("_", "."))]
-            found += [Path(folder, name) for name in files
-                      if name.endswith(".md") and name != "README.md" and not name.startswith(("_", "."))]
-        return sorted(found)
+        return sorted(Path(entry.path) for entry in self.article_files())
 
     @cached_property
     def _parsed(self) -> tuple[list[Article], list[Problem]]:

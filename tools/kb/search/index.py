@@ -83,7 +83,13 @@ def reported_symptoms(project: Project, audience: str) -> Callable[[Article], li
 def watched_stamps(project: Project) -> dict[str, str]:
     """What makes an index stale: every article file (mtime and size), and the ticket
     store (its version, which every committed `kb link` changes)."""
-    stamps = {str(p): stamp(p) for p in project.article_paths()}
+    stamps = {}
+    for entry in project.article_files():
+        try:
+            st = entry.stat()
+        except FileNotFoundError:  # removed while listing: stale all the same
+            continue
+        stamps[entry.path] = f"{st.st_mtime_ns}:{st.st_size}"
     version = _store_version(project)
     if version is not None:
         stamps[str(project.ticket_store_path)] = f"v:{version}"
@@ -97,7 +103,10 @@ def _store_version(project: Project) -> str | None:
     import sqlite3
 
     path = project.ticket_store_path
-    if (project.data_dir / "ticket_links.json").is_file() or not (path.is_file() and path.stat().st_size):
+    legacy = (project.data_dir / "ticket_links.json").is_file()
+    if not legacy and not path.is_file():  # never linked: no import of kb.tickets for nothing
+        return None
+    if legacy or not path.stat().st_size:
         from kb.tickets.linking import open_store
 
         store = open_store(project)
@@ -153,11 +162,6 @@ def digest(article: Article, reported: list[str]) -> str:
     h.update(article.path.read_bytes())
     h.update("\n".join(reported).encode())
     return h.hexdigest()
-
-
-def stamp(path: Path) -> str:
-    st = path.stat()
-    return f"{st.st_mtime_ns}:{st.st_size}"
 
 
 @contextmanager

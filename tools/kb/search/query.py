@@ -304,9 +304,11 @@ def search(project: Project, query: str, *, audience: str = "public", limit: int
         return plan, scored, matched_share(plan, data, best, opened.term_scores) if best is not None else 0.0
 
     plan, scored, share = lexical(query)
-    if not lexical_only and opened.homophones is not None and (corrected := opened.homophones.correct(query)) != query:
-        # A homophone can be a real word split across two (建一个 is not 建议个): the reading
-        # is kept only when one article then holds more of the query, and scores higher.
+    # A homophone can be a real word split across two (建一个 is not 建议个): the reading
+    # is kept only when one article then holds more of the query, and scores higher; so
+    # when one article already holds all of it, no reading is tried (a second ranking).
+    if (not lexical_only and share < 1.0 and opened.homophones is not None
+            and (corrected := opened.homophones.correct(query)) != query):
         fixed = lexical(corrected)
         if fixed[2] > share and max(fixed[1].values(), default=0.0) > max(scored.values(), default=0.0):
             query = result.corrected = corrected

@@ -6,7 +6,10 @@ Evidence is a caller's text and the article that answered it, with a count: the 
 linked tickets reported (kb link), the searches whose results led to an article (kb
 serve's log). A word of the caller's is *everyday* for an article when the article does
 not contain it; the words of the article's title are the candidates for what it names.
-A pair (everyday word, title word) is suggested when
+Only the nouns a caller said count (jieba's part-of-speech tags): things are what callers
+name in their own words (网盘, 表格, 批文); their verbs and pronouns (退回, 别人, 有没有)
+name nothing, and typos (登陆) are kb.search.typos' business. A pair (everyday word,
+title word) is suggested when
 
 - the word was said about at least MIN_ARTICLES different articles (one article's
   tickets are that article's symptoms, which linking already puts into search);
@@ -68,6 +71,22 @@ class Suggestion:
                 "count": self.count, "examples": self.examples, "sources": self.sources}
 
 
+# jieba's tags for nouns: common, other proper, place, organisation, idiom-like, verbal
+# nouns (投屏 as a thing), and Latin words (onedrive, vpn).
+_NOUN_TAGS = frozenset("n nz ns nt nl ng vn eng".split())
+
+
+def _caller_nouns(text: str) -> list[str]:
+    import jieba.posseg  # only here: its model takes a second to load, kb search never needs it
+
+    found = []
+    for pair in jieba.posseg.cut(normalise(text)):
+        word = pair.word.strip()
+        if pair.flag in _NOUN_TAGS and _WORD.fullmatch(word) and word not in _FILLER:
+            found.append(word)
+    return found
+
+
 def _words(text: str) -> list[str]:
     """The content words of a text: Chinese words of two or more characters and Latin
     words, lower case, without particles and fillers."""
@@ -96,7 +115,7 @@ def suggest_synonyms(evidence: Iterable[Evidence], articles: Iterable[Article], 
         text = texts.get(item.article_id)
         if text is None:
             continue
-        for word in dict.fromkeys(_words(item.text)):
+        for word in dict.fromkeys(_caller_nouns(item.text)):
             if word in known or word in text:
                 continue
             said[word][item.article_id] += item.count
