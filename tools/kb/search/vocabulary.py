@@ -45,7 +45,9 @@ _WORD = re.compile(r"[\u3400-\u9fff]{2,}|[a-z][a-z0-9+#.]{1,}")
 # Words of callers' stories that name no product whatever they are said about.
 _FILLER = frozenset("一直 老是 总是 今天 早上 上午 下午 晚上 刚才 现在 突然 昨天 怎么 怎么办 什么 为什么 "
                     "一下 帮忙 麻烦 谢谢 不行 不了 没法 还是 已经 可以 不能 就是 这个 那个 我们 他们 自己 "
-                    "同事 领导 电脑 公司 我的 你好 请问 急用 紧急 马上".split())
+                    "同事 领导 电脑 公司 我的 你好 请问 急用 紧急 马上 "
+                    # nouns that name no thing: 没反应, 有问题, 什么情况
+                    "反应 问题 情况 东西 办法 时候 地方 样子 原因 事情 部分 方面".split())
 
 
 @dataclass(frozen=True)
