@@ -12,7 +12,15 @@ next to Python's own http.server serving the same files, measured in the same ru
      on a public article, sometimes with a comment), asking for gzip as browsers do;
   3. stops the server with SIGTERM and counts the events in docs/_data/events.sqlite
      against the searches (200) and votes (202) the server accepted: lost events;
-  4. runs the same callers against `python -m http.server` serving the built site, where
+  4. the same again on a new `kb serve` while the site and index are rebuilt under it
+     (SWAP_STEPS, one after the other, from 2 s into the load): an article is edited and
+     `kb build` swaps the new site in (and commits the changed article into the index),
+     `kb index --rebuild` swaps a whole new index folder in, the article is edited again
+     and `kb build` swaps the site once more. The load lasts DURATION seconds, or until 2 s
+     after the last step if the steps take longer (at most SWAP_LIMIT seconds of steps).
+     Then the same server must send the article's last text and find it by its new word
+     (reloaded without a restart). Every request must succeed meanwhile;
+  5. runs the same callers against `python -m http.server` serving the built site, where
      a search or a vote is replaced by the think time alone, so both servers get the same
      static load: the baseline for static latency.
 
@@ -22,7 +30,7 @@ latencies include the generator's cost. Targets (printed beside the figures; a m
 target is reported, not failed): search p95 ≤ 150 ms, static p95 ≤ 20 ms, no error, no
 lost event.
 
-Usage: .venv/bin/python benchmarks/serve_bench.py [--clients 200] [--duration 30] [--think 2] [--quick]
+Usage: .venv/bin/python benchmarks/serve_bench.py [--clients 200] [--duration 30] [--think 2] [--quick] [--no-swaps]
 """
 
 from __future__ import annotations
@@ -62,6 +70,11 @@ QUERIES = ["公文发不出去", "公文发送失败 提示500", "发文提示 H
 # it, so that nearly every query of a run is new (no cache can answer it).
 BEFORE = ["", "", "请问", "我的", "今天", "急：", "老是", "早上开始"]
 AFTER = ["", "", "怎么办", "了", "怎么处理", "一直这样", "？", "怎么回事", "急"]
+# The rebuild under load: (what is done to the article first, the command). Each swaps a folder.
+SWAP_STEPS = (("edit", "build"), (None, "index --rebuild"), ("edit", "build"))
+SWAP_LIMIT = 600          # seconds all the steps may take before the benchmark gives up
+SWAP_START = 2.0          # seconds of load before the first step …
+TAIL = 2.0                # … and after the last
 COMMENTS = ["", "", "", "按步骤做了，解决了", "第三步找不到那个按钮", "还是不行，请回电 13812345678", "<b>谢谢</b>"]
 
 
@@ -118,19 +131,28 @@ def run_callers(args: tuple) -> dict:
     import threading
     from urllib.parse import quote
 
-    host, port, first, clients, deadline, think, paths, articles, baseline, seed = args
+    host, port, first, clients, deadline, stop_file, think, paths, articles, baseline, seed = args
     results = {"static": [], "search": [], "feedback": [], "errors": 0, "error_samples": [],
                "searches_ok": 0, "votes_ok": 0}
     lock = threading.Lock()
 
+    def going() -> bool:
+        return time.time() < deadline and not (stop_file and os.path.exists(stop_file))
+
+    def pause(seconds: float) -> None:
+        """Think time, cut short when the load ends."""
+        until = time.time() + seconds
+        while going() and time.time() < until:
+            time.sleep(min(0.5, until - time.time()))
+
     def caller(n: int) -> None:
         rnd = random.Random(seed * 100_003 + n)
         conn = http.client.HTTPConnection(host, port, timeout=30, source_address=(caller_address(n), 0))
-        time.sleep(rnd.uniform(0, think))  # callers do not all arrive in the same instant
-        while time.time() < deadline:
+        pause(rnd.uniform(0, think))  # callers do not all arrive in the same instant
+        while going():
             kind = rnd.choices([k for k, _ in MIX], [w for _, w in MIX])[0]
             if baseline and kind != "static":
-                time.sleep(rnd.expovariate(1 / think))
+                pause(rnd.expovariate(1 / think))
                 continue
             body, headers, method = None, {"Accept-Encoding": "gzip"}, "GET"
             if kind == "static":
@@ -161,7 +183,7 @@ def run_callers(args: tuple) -> dict:
                     results["errors"] += 1
                     if len(results["error_samples"]) < 5:
                         results["error_samples"].append(f"{method} {path[:60]} → {status}")
-            time.sleep(rnd.expovariate(1 / think))
+            pause(rnd.expovariate(1 / think))
         conn.close()
 
     threads = [threading.Thread(target=caller, args=(first + i,)) for i in range(clients)]
@@ -173,19 +195,97 @@ def run_callers(args: tuple) -> dict:
 
 
 def drive(base: str, clients: int, duration: float, think: float, paths: list[str], articles: list[str],
-          baseline: bool) -> dict:
+          baseline: bool, during=None) -> dict:
+    """The callers for `duration` seconds. With `during`, a function run meanwhile: the load
+    goes on until `duration` has passed and until TAIL seconds after it has returned (at
+    most SWAP_LIMIT seconds more). The result's "seconds" is how long the load lasted."""
     host, port = base.split("//")[1].rstrip("/").split(":")
-    deadline = time.time() + duration
+    started = time.time()
+    deadline = started + duration + (SWAP_LIMIT + 10 if during else 0)
     per = [clients // LOAD_PROCESSES + (i < clients % LOAD_PROCESSES) for i in range(LOAD_PROCESSES)]
-    jobs = [(host, int(port), sum(per[:i]), n, deadline, think, paths, articles, baseline, i + 1)
-            for i, n in enumerate(per) if n]
-    with multiprocessing.Pool(len(jobs)) as pool:
-        parts = pool.map(run_callers, jobs)
+    with tempfile.TemporaryDirectory(prefix="serve-bench-stop-") as folder:
+        stop_file = os.path.join(folder, "stop") if during else None
+        jobs = [(host, int(port), sum(per[:i]), n, deadline, stop_file, think, paths, articles, baseline, i + 1)
+                for i, n in enumerate(per) if n]
+        with multiprocessing.Pool(len(jobs)) as pool:
+            pending = pool.map_async(run_callers, jobs)
+            ended = deadline
+            if during:
+                try:
+                    during()
+                finally:
+                    time.sleep(max(TAIL, started + duration - time.time()))
+                    Path(stop_file).touch()
+                    ended = time.time()
+            parts = pending.get()
     merged = {k: ([] if isinstance(v, list) else 0) for k, v in parts[0].items()}
     for part in parts:
         for k, v in part.items():
             merged[k] += v
+    merged["seconds"] = ended - started
     return merged
+
+
+# -- the rebuilds under load ---------------------------------------------------------------
+
+def rebuild_steps(project: Path, article: Path, log: list[str]):
+    """SWAP_STEPS as a function for drive(): each step's command, its time, in `log`."""
+    def run() -> None:
+        time.sleep(SWAP_START)
+        deadline = time.monotonic() + SWAP_LIMIT
+        for n, (edit, command) in enumerate(SWAP_STEPS, 1):
+            if edit:
+                with article.open("a", encoding="utf-8") as f:
+                    f.write(f"\n\n压测中重建，第 {n} 步：swapbench{n}\n")
+            started = time.monotonic()
+            done = subprocess.run([KB, *command.split(), "--project", str(project)], capture_output=True, text=True,
+                                  timeout=max(1.0, deadline - started))
+            if done.returncode != 0:
+                raise SystemExit(f"kb {command} 失败：{done.stderr.strip()[-500:]}")
+            log.append(f"kb {command} {time.monotonic() - started:.1f} s")
+    return run
+
+
+def reloaded(base: str, article_id: str, word: str) -> bool:
+    """Whether the server sends the article's last text, and finds it by `word`."""
+    host, port = base.split("//")[1].rstrip("/").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=60)
+    try:
+        conn.request("GET", f"/kb/{article_id}/")
+        page = conn.getresponse().read().decode("utf-8")
+        conn.request("GET", f"/api/search?q={word}&limit=1")
+        hits = json.loads(conn.getresponse().read())
+    finally:
+        conn.close()
+    return word in page and [h["id"] for h in hits] == [article_id]
+
+
+def stored_events(project: Path) -> tuple[int, int]:
+    """(searches, votes) in the event store."""
+    with sqlite3.connect(project / "docs" / "_data" / "events.sqlite") as db:
+        return (db.execute("SELECT count(*) FROM searches").fetchone()[0],
+                db.execute("SELECT count(*) FROM votes").fetchone()[0])
+
+
+def serve_phase(project: Path, args, paths: list[str], articles: list[str], during=None, after=None) -> dict:
+    """One `kb serve` under the callers, stopped with SIGTERM; with its lost events (what it
+    accepted against what is in the store afterwards) and what `after` (called with the
+    server's address before it stops, its searches not counted) returned."""
+    before = stored_events(project) if (project / "docs" / "_data" / "events.sqlite").exists() else (0, 0)
+    server, base = start([KB, "serve", "--project", str(project), "--port", "0"], r"(http://[\d.:]+)/")
+    try:
+        request_warmup(base)
+        result = drive(base, args.clients, args.duration, args.think, paths, articles, baseline=False, during=during)
+        result["after"] = after(base) if after else None
+    finally:
+        server.send_signal(signal.SIGTERM)
+        out, err = server.communicate(timeout=60)
+    searches, votes = stored_events(project)
+    result["stored"] = (searches - before[0] - 1 - (after is not None)) + (votes - before[1])  # not the warm-up's
+    result["accepted"] = result["searches_ok"] + result["votes_ok"]
+    result["lost"] = result["accepted"] - result["stored"]
+    result["said"] = out.strip().splitlines()[-1] if out.strip() else err.strip()[-200:]
+    return result
 
 
 # -- report ------------------------------------------------------------------------------
@@ -210,6 +310,8 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=30, help="seconds of load per server (default 30)")
     parser.add_argument("--think", type=float, default=2.0, help="mean seconds between a caller's requests (default 2)")
     parser.add_argument("--quick", action="store_true", help="50 callers for 8 s per server")
+    parser.add_argument("--no-swaps", dest="swaps", action="store_false",
+                        help="skip the phase where kb build and kb index swap the site and index under load")
     args = parser.parse_args()
     if args.quick:
         args.clients, args.duration = 50, 8
@@ -218,6 +320,7 @@ def main() -> None:
     if args.clients > 250 * 250:
         parser.error("--clients: at most 62,500 (one loopback address each)")
 
+    steps: list[str] = []
     with tempfile.TemporaryDirectory(prefix="serve-bench-") as tmp:
         project = Path(tmp)
         print(f"building the sample in {project} …", file=sys.stderr)
@@ -228,16 +331,16 @@ def main() -> None:
                           and "http-equiv=\"refresh\"" not in (p / "index.html").read_text(encoding="utf-8")[:3000])
 
         print(f"kb serve: {args.clients} callers × {args.duration:g} s …", file=sys.stderr)
-        server, base = start([KB, "serve", "--project", str(project), "--port", "0"], r"(http://[\d.:]+)/")
-        request_warmup(base)
-        try:
-            kb = drive(base, args.clients, args.duration, args.think, paths, articles, baseline=False)
-        finally:
-            server.send_signal(signal.SIGTERM)
-            out, err = server.communicate(timeout=60)
-        with sqlite3.connect(project / "docs" / "_data" / "events.sqlite") as db:
-            stored_searches = db.execute("SELECT count(*) FROM searches").fetchone()[0] - 1  # the warm-up search
-            stored_votes = db.execute("SELECT count(*) FROM votes").fetchone()[0]
+        kb = serve_phase(project, args, paths, articles)
+        swaps = None
+        if args.swaps:
+            edited = articles[0]
+            article = next(project.glob(f"kb_articles/**/{edited}-*.md"))
+            word = f"swapbench{max(n for n, (edit, _) in enumerate(SWAP_STEPS, 1) if edit)}"
+            print(f"kb serve while {', '.join('kb ' + c for _, c in SWAP_STEPS)} run: {args.clients} callers × "
+                  f"≥ {args.duration:g} s …", file=sys.stderr)
+            swaps = serve_phase(project, args, paths, articles, during=rebuild_steps(project, article, steps),
+                                after=lambda base: reloaded(base, edited, word))
 
         print(f"http.server: {args.clients} callers × {args.duration:g} s …", file=sys.stderr)
         plain, base = start([sys.executable, "-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", str(site)],
@@ -249,34 +352,50 @@ def main() -> None:
             plain.terminate()
             plain.communicate(timeout=30)
 
-    kb_s, base_s = summary(kb, args.duration), summary(baseline, args.duration)
-    lost = (kb["searches_ok"] - stored_searches) + (kb["votes_ok"] - stored_votes)
+    runs = [("kb serve", kb), *([("kb serve, 2 builds", swaps)] if swaps else []), ("http.server", baseline)]
+    sums = {name: summary(result, result["seconds"]) for name, result in runs}
+
+    def row(label: str, value, target: str = "", kb_only: bool = False) -> tuple[str, ...]:
+        return (label, *("—" if kb_only and name == "http.server" else value(name, result) for name, result in runs),
+                target)
     rows = [
-        ("errors", str(kb_s["errors"]), str(base_s["errors"]), "0"),
-        ("static requests/s", f"{kb_s['static']['per_second']}", f"{base_s['static']['per_second']}", ""),
-        ("static p50 ms", fmt(kb_s["static"]["p50_ms"]), fmt(base_s["static"]["p50_ms"]), ""),
-        ("static p95 ms", fmt(kb_s["static"]["p95_ms"]), fmt(base_s["static"]["p95_ms"]), f"≤ {TARGETS_MS['static']}"),
-        ("search requests/s", f"{kb_s['search']['per_second']}", "—", ""),
-        ("search p50 ms", fmt(kb_s["search"]["p50_ms"]), "—", ""),
-        ("search p95 ms", fmt(kb_s["search"]["p95_ms"]), "—", f"≤ {TARGETS_MS['search']}"),
-        ("feedback p95 ms", fmt(kb_s["feedback"]["p95_ms"]), "—", ""),
-        ("events accepted", str(kb["searches_ok"] + kb["votes_ok"]), "—", ""),
-        ("events stored", str(stored_searches + stored_votes), "—", ""),
-        ("lost events", str(lost), "—", "0"),
+        row("seconds of load", lambda n, r: f"{r['seconds']:.0f}"),
+        row("errors", lambda n, r: str(sums[n]["errors"]), "0"),
+        row("static requests/s", lambda n, r: f"{sums[n]['static']['per_second']}"),
+        row("static p50 ms", lambda n, r: fmt(sums[n]["static"]["p50_ms"])),
+        row("static p95 ms", lambda n, r: fmt(sums[n]["static"]["p95_ms"]), f"≤ {TARGETS_MS['static']}"),
+        row("search requests/s", lambda n, r: f"{sums[n]['search']['per_second']}", kb_only=True),
+        row("search p50 ms", lambda n, r: fmt(sums[n]["search"]["p50_ms"]), kb_only=True),
+        row("search p95 ms", lambda n, r: fmt(sums[n]["search"]["p95_ms"]), f"≤ {TARGETS_MS['search']}", kb_only=True),
+        row("feedback p95 ms", lambda n, r: fmt(sums[n]["feedback"]["p95_ms"]), kb_only=True),
+        row("events accepted", lambda n, r: str(r["accepted"]), kb_only=True),
+        row("events stored", lambda n, r: str(r["stored"]), kb_only=True),
+        row("lost events", lambda n, r: str(r["lost"]), "0", kb_only=True),
     ]
+    if swaps:
+        rows.append(row("site and index reloaded", lambda n, r: "—" if r["after"] is None else
+                        ("yes" if r["after"] else "NO"), "yes", kb_only=True))
+    header = ("", *(name for name, _ in runs), "target")
     print(f"\n{args.clients} callers, {args.duration:g} s each, think time {args.think:g} s (mean); "
           f"{os.cpu_count()} cores, Python {platform.python_version()}")
-    widths = [max(len(r[i]) for r in [("", "kb serve", "http.server", "target"), *rows]) for i in range(4)]
-    for row in [("", "kb serve", "http.server", "target"), *rows]:
-        print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))))
-    for sample in kb_s["error_samples"] + base_s["error_samples"]:
-        print(f"error: {sample}")
-    print(f"kb serve said: {out.strip().splitlines()[-1] if out.strip() else err.strip()[-200:]}")
+    if steps:
+        print(f"under load (kb serve, 2 builds), one after the other: {'; '.join(steps)}")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    for line in [header, *rows]:
+        print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(line, widths))))
+    for name, _ in runs:
+        for sample in sums[name]["error_samples"]:
+            print(f"error ({name}): {sample}")
+    for name, result in runs[:-1]:
+        print(f"{name} said: {result['said']}")
     OUT_DIR.mkdir(exist_ok=True)
     result = {"date": dt.date.today().isoformat(), "clients": args.clients, "duration": args.duration,
-              "think": args.think, "cores": os.cpu_count(), "kb_serve": kb_s, "http_server": base_s,
-              "events": {"accepted": kb["searches_ok"] + kb["votes_ok"], "stored": stored_searches + stored_votes,
-                         "lost": lost}}
+              "think": args.think, "cores": os.cpu_count(), "kb_serve": sums["kb serve"], "http_server": sums["http.server"],
+              "events": {k: kb[k] for k in ("accepted", "stored", "lost")}}
+    if swaps:
+        result["kb_serve_swaps"] = {**sums["kb serve, 2 builds"], "seconds": round(swaps["seconds"], 1),
+                                    "steps": steps, "reloaded": swaps["after"],
+                                    "events": {k: swaps[k] for k in ("accepted", "stored", "lost")}}
     (OUT_DIR / "serve_bench.json").write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
 
 

@@ -242,6 +242,121 @@ def test_swapped_site_is_served_without_a_failed_request(served, built):
     assert request(base, "GET", "/")[2].endswith(b"<!-- rebuilt -->")
 
 
+def _site_paths(site: Path) -> list[str]:
+    """Every page (by its folder URL) and file of a built site, as a browser asks for them."""
+    paths = []
+    for path in sorted(site.rglob("*")):
+        if path.is_file() and not path.name.endswith((".gz", ".map", ".pdf")):
+            rel = path.relative_to(site).as_posix()
+            paths.append("/" + (rel[:-len("index.html")] if rel.endswith("index.html") else rel))
+    return paths
+
+
+def _hammer(base: str, paths: list[str], stop: threading.Event, n: int, outcome: dict, lock: threading.Lock) -> None:
+    """One caller until `stop`: files, searches and votes, each from a fresh loopback address
+    (127.0.<n+10>.x) so the POST limit never answers 429; any answer but the expected is a failure."""
+    import random
+
+    rnd = random.Random(n)
+    while not stop.is_set():
+        client = f"127.0.{10 + n}.{rnd.randint(1, 250)}"
+        kind = rnd.choices(["static", "search", "vote"], [6, 2, 1])[0]
+        if kind == "static":
+            method, path, body, expected = "GET", rnd.choice(paths), None, 200
+        elif kind == "search":
+            method, path, body, expected = "GET", f"/api/search?q={quote(rnd.choice(QUERIES))}", None, 200
+        else:
+            method, path, body, expected = "POST", "/api/feedback", {"article": "KB-0023", "helpful": True}, 202
+        try:
+            status = request(base, method, path, body, client=client, headers={"Accept-Encoding": "gzip"})[0]
+        except OSError as err:
+            status = f"{type(err).__name__}: {err}"
+        with lock:
+            outcome[kind] += 1
+            outcome["votes"] += kind == "vote" and status == 202
+            if status != expected:
+                outcome["failures"].append(f"{method} {path} → {status}")
+
+
+def test_requests_while_kb_build_swaps_the_site_twice(built, tmp_path):
+    """The real `kb build`, twice, and a full `kb index --rebuild` between them, while
+    callers fetch files, search and vote: not one request fails, the rebuilt article and
+    index are served at once, and every vote accepted is stored."""
+    root = tmp_path / "swapped"
+    shutil.copytree(built.root, root, ignore=shutil.ignore_patterns("events.sqlite*"))
+    project = Project.load(root)
+    article = next(project.root.glob("kb_articles/**/KB-0023-*.md"))
+    paths = _site_paths(project.site_dir())
+    server = Server(project, "public", "127.0.0.1", 0)
+    thread = threading.Thread(target=server.run)
+    thread.start()
+    base = server.url.rstrip("/")
+    outcome, lock, stop = {"static": 0, "search": 0, "vote": 0, "votes": 0, "failures": []}, threading.Lock(), threading.Event()
+    callers = [threading.Thread(target=_hammer, args=(base, paths, stop, n, outcome, lock)) for n in range(6)]
+    try:
+        for t in callers:
+            t.start()
+        time.sleep(0.5)
+        for step, command in enumerate(["build", "index", "build"]):
+            if command == "build":
+                article.write_text(article.read_text(encoding="utf-8") + f"\n\n换站标记 swapmark{step}\n", encoding="utf-8")
+            args = [KB, command, "--project", str(root)] + (["--rebuild", "--quiet"] if command == "index" else [])
+            result = subprocess.run(args, capture_output=True, text=True, timeout=300)
+            assert result.returncode == 0, result.stderr
+        time.sleep(0.5)
+        # Rebuilt, not restarted: the same server sends the article's new text, and finds it.
+        page = request(base, "GET", "/kb/KB-0023/")[2].decode("utf-8")
+        found = json.loads(request(base, "GET", "/api/search?q=swapmark2")[2])
+    finally:
+        stop.set()
+        for t in callers:
+            t.join(60)
+        server.stop()
+        thread.join(30)
+    assert outcome["failures"] == [], outcome["failures"][:10]
+    assert outcome["static"] > 50 and outcome["search"] > 10 and outcome["vote"] > 5, outcome
+    assert rows(project, "SELECT count(*) FROM votes")[0][0] == outcome["votes"]  # none lost
+    assert "swapmark2" in page and [hit["id"] for hit in found][:1] == ["KB-0023"]
+
+
+def test_a_swap_by_two_renames_fails_no_request(served, built, monkeypatch):
+    """Where the system cannot exchange two folders in one rename, swap_into_place moves the
+    old site (and index) aside, then the new one in: in between (widened here to 0.3 s)
+    requests wait for the new folder instead of failing."""
+    import kb.staging
+
+    base, _ = served
+    monkeypatch.setattr(kb.staging, "_exchange", lambda a, b: False)
+    rename = Path.rename
+
+    def slow_rename(self, target):
+        moved = rename(self, target)
+        if Path(target).name.startswith((".site.old-", ".public.old-")):
+            time.sleep(0.3)  # the moment with no site (or no index) in place
+        return moved
+    monkeypatch.setattr(Path, "rename", slow_rename)
+    site, index = built.site_dir(), built.search_index_dir / "public"
+    paths = _site_paths(site)
+    outcome, lock, stop = {"static": 0, "search": 0, "vote": 0, "votes": 0, "failures": []}, threading.Lock(), threading.Event()
+    callers = [threading.Thread(target=_hammer, args=(base, paths, stop, n, outcome, lock)) for n in range(6)]
+    for t in callers:
+        t.start()
+    try:
+        time.sleep(0.2)
+        for target in (site, index, site):
+            staging = target.with_name(f".{target.name}.building-test")
+            shutil.copytree(target, staging)
+            swap_into_place(staging, target)
+            assert not staging.exists() and target.is_dir()
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        for t in callers:
+            t.join(60)
+    assert outcome["failures"] == [], outcome["failures"][:10]
+    assert outcome["static"] > 20 and outcome["search"] and outcome["vote"], outcome
+
+
 def test_kb_serve_command_counts_and_report(built, tmp_path):
     """The real `kb serve` process: a visit's events are all stored by the time it stops
     on SIGTERM, and `kb report feedback` counts them (library and CLI alike)."""
@@ -372,3 +487,83 @@ def test_the_page_asks_and_logs_under_kb_serve_only(served, built, new_page):
         assert not [r for r in page.requests if "/api/" in r]
     finally:
         server.shutdown()
+
+
+def test_backup_while_events_are_written_and_restore(sample_copy, tmp_path):
+    """`kb report feedback --backup` while the writer thread stores events: the copy opens
+    with sqlite3 on its own (no -wal beside it), holds every event committed before it
+    began, and restored over the store is read as the original (`--json` counting every
+    vote, per article too)."""
+    import random
+    import zoneinfo
+
+    from kb.serve.events import EventStore, EventWriter, Stamp, VoteEvent
+
+    project = Project.load(sample_copy)
+    writer = EventWriter(project.events_path, lambda text: text, flush_seconds=0.005, batch_events=20)
+    zone, stop = zoneinfo.ZoneInfo(project.timezone), threading.Event()
+
+    def vote():
+        rnd = random.Random(1)
+        while not stop.is_set():
+            writer.put(VoteEvent(rnd.choice(["KB-0001", "KB-0003", "KB-0023"]), rnd.random() < 0.6, "",
+                                 None, Stamp.now(zone), "public"))
+            time.sleep(0.0005)
+    thread = threading.Thread(target=vote)
+    thread.start()
+    out = tmp_path / "backups" / "events-backup.sqlite"
+    out.parent.mkdir()
+    out.write_bytes(b"an older backup")  # replaced whole
+    try:
+        time.sleep(0.3)
+        committed = writer.written
+        result = CliRunner().invoke(cli, ["report", "feedback", "--project", str(sample_copy), "--backup", str(out)])
+        after = writer.written
+    finally:
+        stop.set()
+        thread.join()
+        writer.close()
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"已备份反馈数据到 {out}：共 ") and "条事件" in result.stdout
+    assert len(result.stdout.splitlines()) == 1
+    assert sorted(p.name for p in out.parent.iterdir()) == ["events-backup.sqlite"]  # no temporary file left
+    with closing(sqlite3.connect(out)) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+        (saved,) = db.execute("SELECT count(*) FROM votes").fetchone()
+    assert 0 < committed <= saved <= after, (committed, saved, after)
+    assert f"反馈 {saved}）" in result.stdout
+
+    # Restored as the README says (kb serve stopped): the store is the backup's moment.
+    assert rows(project, "SELECT count(*) FROM votes")[0][0] == writer.written >= saved
+    for leftover in ("-wal", "-shm"):
+        Path(f"{project.events_path}{leftover}").unlink(missing_ok=True)
+    shutil.copyfile(out, project.events_path)
+    EventStore(project.events_path).close()  # what kb serve opens it with
+    raw = {a: (h, n) for a, h, n in rows(project, "SELECT article, sum(helpful), sum(1 - helpful) FROM votes GROUP BY article")}
+    data = json.loads(CliRunner().invoke(cli, ["report", "feedback", "--project", str(sample_copy), "--json"]).stdout)
+    assert data["votes"]["total"] == saved == sum(h + n for h, n in raw.values())
+    assert data["votes"]["helpful"] == sum(h for h, _ in raw.values())
+    assert data["votes"]["not_helpful"] == sum(n for _, n in raw.values())
+    assert {a["id"]: (a["helpful"], a["not_helpful"]) for a in data["articles"]} == raw
+
+
+def test_backup_errors_name_the_path(sample_copy, tmp_path):
+    runner = CliRunner()
+    project = Project.load(sample_copy)
+    result = runner.invoke(cli, ["report", "feedback", "--project", str(sample_copy), "--backup", str(tmp_path / "b.sqlite")])
+    assert result.exit_code == 1 and "还没有反馈数据" in result.output
+    from kb.serve.events import EventStore
+    EventStore(project.events_path).close()
+    missing = tmp_path / "no-such-folder" / "b.sqlite"
+    result = runner.invoke(cli, ["report", "feedback", "--project", str(sample_copy), "--backup", str(missing)])
+    assert result.exit_code == 1 and f"{missing}: 备份所在的文件夹 {missing.parent} 不存在" in result.output
+    assert not missing.parent.exists()
+    result = runner.invoke(cli, ["report", "feedback", "--project", str(sample_copy), "--backup", str(tmp_path)])
+    assert result.exit_code == 1 and "是一个文件夹" in result.output
+    result = runner.invoke(cli, ["report", "feedback", "--project", str(sample_copy), "--backup",
+                                 str(tmp_path / "b.sqlite"), "--json"])
+    assert result.exit_code != 0 and "--backup 只做备份" in result.output
+    kb = subprocess.run([KB, "report", "feedback", "--project", str(sample_copy), "--backup", str(missing)],
+                        capture_output=True, text=True, timeout=60)
+    assert kb.returncode == 1 and kb.stderr.startswith(f"错误：{missing}: 备份所在的文件夹") and kb.stdout == ""

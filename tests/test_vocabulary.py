@@ -110,3 +110,23 @@ def test_add_writes_a_new_group_with_quoting(tmp_path):
     assert text == '# 注释\ngroups:\n  - [闪退, 崩溃]\n  - [开会的软件, Teams, "a: b"]  # 学自工单\n'
     synonyms, problems = load_synonyms(path, "s.yml")
     assert problems == [] and synonyms.groups[1] == ("开会的软件", "Teams", "a: b")
+
+
+def test_searches_that_led_to_an_article_are_evidence(sample_copy):
+    from kb.serve.events import ClickEvent, EventStore, SearchEvent, Stamp, VoteEvent, new_search_id
+    stamp = Stamp("2026-12-01T08:00:00Z", "2026-12-01")
+    events, ids = [], []
+    for query, article in [("批文发不出去", "KB-0001"), ("批文发不出去", "KB-0001"), ("批文卡住了", "KB-0004"),
+                           ("批文在哪里看", "KB-0020")]:
+        ids.append(new_search_id())
+        events += [SearchEvent(ids[-1], stamp, "public", query, 3, (article,), True), ClickEvent(ids[-1], article, stamp, "public")]
+    # Opened and voted unhelpful from that search: not what the caller meant, so no evidence.
+    events.append(VoteEvent("KB-0020", False, "", ids[-1], stamp, "public"))
+    project = Project.load(sample_copy)
+    with EventStore(project.events_path) as store:
+        store.write(events, lambda text: text)
+        assert store.opened_from_searches() == [("批文卡住了", "KB-0004", 1), ("批文发不出去", "KB-0001", 2)]
+    data = json.loads(run("synonyms", "suggest", "--project", sample_copy, "--json").output)
+    assert data["sources"] == {"搜索": 2}
+    (found,) = data["suggestions"]
+    assert (found["word"], found["term"], found["articles"], found["count"], found["sources"]) == ("批文", "公文", 2, 3, ["搜索"])

@@ -369,11 +369,23 @@ def _day(ctx, param, value):
 @click.option("--since", default=None, metavar="YYYY-MM-DD", callback=_day, help="只统计这一天（含）以后的记录")
 @click.option("--page", "write_page", is_flag=True, help=f"同时写出内部站点页面 docs/{FEEDBACK_PAGE}（自助成效）")
 @json_option
-def feedback(project_dir, audience, since, write_page, as_json):
+@click.option("--backup", "backup_file", default=None, metavar="文件", type=click.Path(path_type=Path),
+              help="不出报告，只把反馈数据库完整备份到这个文件（kb serve 运行时也可以，备份是某一时刻的完整副本）")
+def feedback(project_dir, audience, since, write_page, as_json, backup_file):
     """自助成效：文章有帮助率、自助成功率、搜不到结果和没人点开的查询（来自 kb serve 的记录）。"""
     from kb.reports.feedback import feedback_report
-    from kb.serve.events import EventStoreError
+    from kb.serve.events import EventStoreError, backup_store
     project = open_project(project_dir)
+    if backup_file is not None:
+        if since or write_page or as_json:
+            raise click.UsageError("--backup 只做备份，不能与 --since、--page、--json 同用")
+        try:
+            done = backup_store(project.events_path, backup_file, project.display(project.events_path))
+        except EventStoreError as err:
+            raise click.ClickException(str(err)) from None
+        click.echo(f"已备份反馈数据到 {done.path}：共 {done.events} 条事件（搜索 {done.searches}，"
+                   f"点开 {done.clicks}，反馈 {done.votes}）。")
+        return
     try:
         result = feedback_report(project, since=since, audience=audience)
     except EventStoreError as err:

@@ -10,7 +10,8 @@ Before the swap the new folder is made readable by other users (0755 folders, 06
 files), whatever the umask. The swap exchanges the two folders in one rename (renameat2 RENAME_EXCHANGE, Linux 3.15
 and later), so the target never disappears, not even for a moment: a web server or a
 `kb search` reading it sees the old folder or the new one. Where the exchange is not
-available it falls back to two renames.
+available it falls back to two renames, and the target is missing for a moment:
+`wait_in_place` lets a reader (`kb serve`) wait for the new one instead.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import fcntl
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -105,6 +107,28 @@ def swap_into_place(staging: Path, target: Path) -> None:
     staging.rename(target)
     if old:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def wait_in_place(target: Path, seconds: float) -> os.stat_result | None:
+    """`target`'s stat; None when it is not there. Where the two folders cannot be exchanged
+    in one rename, swap_into_place moves the old target aside (`.<target>.old-XXXX`) and
+    then the new one in: found in between, the target is waited for (up to `seconds`), so
+    that a reader such as `kb serve` never sees it missing. Without a swap under way a
+    missing target is None at once."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return os.stat(target)
+        except FileNotFoundError:
+            pass
+        # The old target is moved aside and the new one moved in by one rename each: while
+        # the target is missing the old copy is there, until the new one is in place.
+        if time.monotonic() >= deadline or not any(target.parent.glob(_pattern(target, "old"))):
+            try:
+                return os.stat(target)
+            except FileNotFoundError:
+                return None
+        time.sleep(0.002)
 
 
 def _exchange(a: Path, b: Path) -> bool:

@@ -8,10 +8,12 @@ into the synonym groups (`kb synonyms add`) or turn down (`kb synonyms reject`).
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 from kb.project import Project
 from kb.search.vocabulary import Evidence, Suggestion, suggest_synonyms
+from kb.serve.events import EventStore
 from kb.tickets.linking import article_symptoms
 
 
@@ -42,7 +44,11 @@ def vocabulary_suggestions(project: Project) -> VocabularyReport:
     (tickets cite internal articles too)."""
     evidence = [Evidence(symptom.phrase, article_id, symptom.count, "工单")
                 for article_id, symptoms in article_symptoms(project, "internal").items() for symptom in symptoms]
-    sources = {"工单": len(evidence)} if evidence else {}
+    if EventStore.exists(project.events_path):
+        with EventStore(project.events_path, project.display(project.events_path), create=False) as store:
+            evidence += [Evidence(query, article_id, count, "搜索")
+                         for query, article_id, count in store.opened_from_searches()]
+    sources = dict(Counter(item.source for item in evidence))
     suggestions = suggest_synonyms(evidence, project.articles_for("internal"), project.synonyms,
                                    project.synonyms.rejected)
     return VocabularyReport(suggestions, len(evidence), sources)

@@ -15,7 +15,12 @@ POSTs from one client: a token bucket per client address, kept in memory only) o
 
 The site folder is looked up by path on every request: `kb build` swaps a new folder into
 place with one rename, so a rebuilt site is served at once, no restart, and a request
-that began on the old folder finishes from its open file.
+that began on the old folder finishes from its open file. Where the system cannot
+exchange two folders in one rename, the swap takes two (kb.staging) and the site is
+missing for a moment: a request then waits for the new one (up to SWAP_WAIT), and one
+whose file vanished because the folder was swapped under it is looked up again in the
+new folder. The search index is swapped the same way (`kb index --rebuild`): a search
+that finds it missing or unreadable during a swap is run again once.
 
 whoosh searchers are not safe to share between threads, and kb.search.query keeps one
 opened index per process: searches take SEARCH_LOCK in turn (20–25 ms each, 80 % of it
@@ -41,6 +46,7 @@ from zoneinfo import ZoneInfo
 from kb.project import Project
 from kb.serve.events import (COMMENT_LIMIT, ClickEvent, EventWriter, QueueFull, SearchEvent, Stamp, VoteEvent,
                              is_search_id, new_search_id, plain_comment)
+from kb.staging import wait_in_place
 
 BODY_LIMIT = 4096          # bytes of a POST body
 QUERY_LIMIT = 200          # characters of a search query: the model's time grows with length
@@ -50,6 +56,7 @@ POST_RATE = 0.5            # … and per second after that
 GZIP_MIN_BYTES = 1024
 GZIP_MAX_BYTES = 4 << 20   # larger files are sent as they are
 GZIP_CACHE_BYTES = 64 << 20
+SWAP_WAIT = 2.0            # seconds a request waits for a site or index a swap has moved aside
 SEARCH_LOCK = threading.Lock()
 # The site's feedback script (tools/kb/site/assets/kb-serve.js) does nothing unless this
 # line comes first, which only kb serve adds: from file:// or another web server the pages
@@ -224,7 +231,7 @@ class KBApp:
                      "events_refused": self.events.refused}, []
 
     def search(self, environ):
-        from kb.search.index import IndexMissing
+        from kb.search.index import IndexMissing, index_dir
         from kb.search.query import search as run_search
 
         params = _query_params(environ)
@@ -237,11 +244,19 @@ class KBApp:
         if not (limit.isdigit() and 1 <= int(limit) <= SEARCH_LIMIT):
             raise ApiError(400, f"limit 必须是 1 到 {SEARCH_LIMIT} 的整数，收到 {limit!r}")
         module = params.get("module") or None
-        try:
-            with SEARCH_LOCK:
+        with SEARCH_LOCK:
+            try:
                 result = run_search(self.project, query, audience=self.audience, limit=int(limit), module=module)
-        except IndexMissing as err:
-            raise ApiError(503, f"{err}；或运行 kb build") from None
+            except (IndexMissing, OSError) as err:
+                # Met in the instant `kb index --rebuild` swaps the folder (or `kb build`
+                # commits into it): once the index is back in place, the search is run again.
+                wait_in_place(index_dir(self.project, self.audience), SWAP_WAIT)
+                try:
+                    result = run_search(self.project, query, audience=self.audience, limit=int(limit), module=module)
+                except IndexMissing as again:
+                    raise ApiError(503, f"{again}；或运行 kb build") from None
+                except OSError:
+                    raise ApiError(503, f"搜索索引暂时无法读取（{err}）；请稍后再试，或运行 kb build") from None
         search_id = new_search_id()
         try:
             self.events.put(SearchEvent(search_id, Stamp.now(self.zone), self.audience, query, len(result.hits),
@@ -302,18 +317,19 @@ class KBApp:
         if not isinstance(value, str) or not value:
             raise ApiError(400, "缺少 article（文章编号，例如 KB-0001）")
         article = self._article_ids().get(value) if _ARTICLE_ID.match(value) else None
-        if article is None or not (self.site_dir / "kb" / article / "index.html").is_file():
+        page = self.site_dir / "kb" / str(article) / "index.html"
+        # Looked for again after a swap under way (the site moved aside for a moment).
+        if article is None or not (page.is_file() or wait_in_place(self.site_dir, SWAP_WAIT) and page.is_file()):
             raise ApiError(400, f"没有编号为 {value[:40]!r} 的文章")
         return article
 
     def _article_ids(self) -> dict[str, str]:
         """Ids and aliases of the audience's articles, read again after each `kb build`
         (the site folder is a new one then)."""
-        try:
-            folder = self.site_dir.stat()
-        except FileNotFoundError:
+        folder = wait_in_place(self.site_dir, SWAP_WAIT)
+        if folder is None:
             raise ApiError(503, "站点尚未构建：运行 kb build") from None
-        key = (folder.st_ino, folder.st_mtime_ns)
+        key = (folder.st_dev, folder.st_ino, folder.st_mtime_ns)
         with self._articles_lock:
             if self._articles is None or self._articles.key != key:
                 project = Project.load(self.project.root)
@@ -340,27 +356,47 @@ class KBApp:
         # No "..", no hidden files, nothing a Windows or C library reads specially.
         if any(p in ("..", ".") or p.startswith(".") or "\\" in p or "\0" in p for p in parts):
             return self._not_found(start_response, head)
-        root = str(self.site_dir)
         rel = [p for p in parts if p]
-        full = os.path.join(root, *rel)
-        try:
-            info = os.stat(full)
-            if stat.S_ISDIR(info.st_mode):
-                if not path.endswith("/"):
-                    query = environ.get("QUERY_STRING")
-                    location = quote(path + "/") + (f"?{query}" if query else "")
-                    start_response(_STATUS[301], [("Location", location), ("Content-Length", "0"), *_SECURITY_HEADERS])
-                    return []
-                full = os.path.join(full, "index.html")
-            real_root = os.path.realpath(root)
-            if os.path.commonpath([real_root, os.path.realpath(full)]) != real_root:  # a symlink out of the site
+        folder = wait_in_place(self.site_dir, SWAP_WAIT)
+        while True:
+            try:
+                found = self._open(rel, path.endswith("/"))
+                break
+            except (FileNotFoundError, NotADirectoryError):
+                # Not there, or the folder was swapped between looking and opening: then again
+                # in the folder now in place, which has the same files or the new ones.
+                now = wait_in_place(self.site_dir, SWAP_WAIT)
+                if folder is None or now is None or (now.st_dev, now.st_ino) == (folder.st_dev, folder.st_ino):
+                    return self._not_found(start_response, head)
+                folder = now
+            except (IsADirectoryError, PermissionError):
                 return self._not_found(start_response, head)
-            f = open(full, "rb")
-        except (FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError):
+        if found is None:  # a symlink out of the site
             return self._not_found(start_response, head)
+        if found == "/":
+            query = environ.get("QUERY_STRING")
+            location = quote(path + "/") + (f"?{query}" if query else "")
+            start_response(_STATUS[301], [("Location", location), ("Content-Length", "0"), *_SECURITY_HEADERS])
+            return []
+        f, full = found
         if "/".join(rel) == SERVE_SCRIPT:
             return self._serve_script(f, environ, start_response, head)
         return self._file(f, full, environ, start_response, head)
+
+    def _open(self, rel: list[str], slash: bool):
+        """The site's file at `rel` (already checked to hold no ".." nor hidden names), opened:
+        (file, its path); "/" for a folder asked for without its final slash (`slash`);
+        None for a symlink leading out of the site. Raises FileNotFoundError and the like."""
+        root = str(self.site_dir)
+        full = os.path.join(root, *rel)
+        if stat.S_ISDIR(os.stat(full).st_mode):
+            if not slash:
+                return "/"
+            full = os.path.join(full, "index.html")
+        real_root = os.path.realpath(root)
+        if os.path.commonpath([real_root, os.path.realpath(full)]) != real_root:
+            return None
+        return open(full, "rb"), full
 
     @staticmethod
     def _serve_script(f, environ, start_response, head: bool):

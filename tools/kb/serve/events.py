@@ -25,10 +25,12 @@ answers 503 to a vote rather than pretend to have kept it.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import queue
 import secrets
 import sqlite3
 import sys
+import tempfile
 import threading
 import time
 import unicodedata
@@ -254,6 +256,100 @@ class EventStore:
             f"""SELECT lower(trim(s.query)) AS q, count(*) AS n, max(s.day) FROM searches s
                 WHERE s.audience = ? AND s.day >= ? AND {condition} GROUP BY q ORDER BY n DESC, q LIMIT ?""",
             (audience, since, limit)).fetchall()
+
+    def opened_from_searches(self) -> list[tuple[str, str, int]]:
+        """(query, article, searches): what callers searched and then opened, both
+        audiences, except where the caller voted the article unhelpful from that search;
+        for learning callers' words (kb.reports.vocabulary)."""
+        return self.db.execute(
+            """SELECT lower(trim(s.query)) AS q, c.article, count(DISTINCT s.id) FROM searches s
+               JOIN clicks c ON c.search_id = s.id
+               WHERE NOT EXISTS (SELECT 1 FROM votes v WHERE v.search_id = s.id AND v.article = c.article
+                                 AND v.helpful = 0)
+               GROUP BY q, c.article ORDER BY q, c.article""").fetchall()
+
+
+@dataclass(frozen=True)
+class Backup:
+    path: Path
+    searches: int
+    clicks: int
+    votes: int
+
+    @property
+    def events(self) -> int:
+        return self.searches + self.clicks + self.votes
+
+
+def backup_store(source: Path, dest: Path, display: str | None = None) -> Backup:
+    """Copy the event store at `source` to the file `dest`, as it was at one moment, even
+    while `kb serve` is writing to it: SQLite's online backup, in one step (one read
+    transaction, which in WAL mode never holds the writer up). The copy is written to a
+    temporary file beside `dest`, checked, made a single self-contained file (rollback
+    journal, no -wal beside it), flushed to disk and only then renamed over `dest`: there
+    is never a half-written backup at `dest`, and a failed backup leaves what was there."""
+    display = display or str(source)
+    dest = Path(dest)
+    if not EventStore.exists(source):
+        raise EventStoreError(f"{display}: 还没有反馈数据，没有可备份的内容（用 kb serve 提供站点后才会记录）")
+    if dest.is_dir():
+        raise EventStoreError(f"{dest}: 是一个文件夹；请给出备份文件的路径，例如 {dest / 'events-backup.sqlite'}")
+    if not dest.parent.is_dir():
+        raise EventStoreError(f"{dest}: 备份所在的文件夹 {dest.parent} 不存在；请先创建它，或换一个路径")
+    if dest.exists() and dest.resolve() == Path(source).resolve():
+        raise EventStoreError(f"{dest}: 这就是反馈数据库本身；请把备份写到别的文件")
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+    except OSError as err:
+        raise EventStoreError(f"{dest}: 无法在 {dest.parent} 中写入备份（{err.strerror or err}）；请检查权限和磁盘空间") from None
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        with EventStore(source, display, create=False) as store:
+            copy = sqlite3.connect(tmp, isolation_level=None)
+            try:
+                store.db.backup(copy)
+                copy.execute("PRAGMA journal_mode=DELETE")
+                if copy.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                    raise sqlite3.DatabaseError("备份副本校验失败")
+                counts = [copy.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                          for table in ("searches", "clicks", "votes")]
+            finally:
+                copy.close()
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, dest)
+        _fsync_folder(dest.parent)
+    except sqlite3.Error as err:
+        _remove(tmp)
+        raise EventStoreError(f"{display}: 备份失败（{err}）；{dest} 未改动，请稍后重试") from None
+    except OSError as err:
+        _remove(tmp)
+        raise EventStoreError(f"{dest}: 备份无法写入（{err.strerror or err}）；请检查权限和磁盘空间，{dest} 未改动") from None
+    except BaseException:
+        _remove(tmp)
+        raise
+    return Backup(dest, *counts)
+
+
+def _remove(database: Path) -> None:
+    """A database file and what SQLite may have left beside it."""
+    for path in (database, *(database.with_name(database.name + s) for s in ("-journal", "-wal", "-shm"))):
+        path.unlink(missing_ok=True)
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make a rename in `folder` durable (where the system allows it)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 class QueueFull(Exception):

@@ -622,7 +622,15 @@
       });
     });
   }
-  window.kbSearchEngine = {search: search, marked: marked};
+  // The query's words as the ranking reads them (plan.terms, the same as kb search's): to
+  // mark another engine's results (the JSON of /api/search carries none). Needs only the
+  // vocabulary files, the first the search of the same query loads.
+  function terms(query) {
+    return open().then(function (e) {
+      return loadAll(e.data.segmenter.needs(e.planner.texts(query))).then(function () { return e.planner.plan(query, true).terms; });
+    });
+  }
+  window.kbSearchEngine = {search: search, marked: marked, terms: terms};
 })();
 // kb:search-meta
 
@@ -631,6 +639,30 @@
   "use strict";
   var engine = window.kbSearchEngine;
   var LIMIT = 10;
+  // How long a query waits for the remote engine once the static engine's result is ready.
+  // kb serve answers a search in 50–150 ms (its p95 is 93 ms at 11 searches a second),
+  // so a warm query's API answer nearly always comes within this of the static one, and on
+  // a page load (static: ~370 ms on the real corpus) it usually comes first; a slow or stuck
+  // server makes a query at most this much slower than the static page alone. When the
+  // static engine fails, the remote one is waited for longer: it is then the only answer.
+  var REMOTE_GRACE = 150, REMOTE_GRACE_ON_ERROR = 3000;
+  var MARK = /【([^【】]*)】/g;  // kb search's snippet marks the query's words 【like this】
+
+  // Under kb serve, kb-serve.js offers a remote engine: /api/search, the hybrid engine of
+  // `kb search`, which reads pinyin typos and says when nothing fits. Either script may
+  // run first: the offer waits on window.kbSearchRemote (as data files wait on
+  // kbSearchQueue) until this script takes it. The offer is {search(query, limit)}: a
+  // promise of {hits (kb search --json), confident, corrected}, or of null for a query it
+  // declines; it rejects on any failure.
+  var remote = null, remoteBroken = false, racing = null;
+  function attach(offer) {
+    if (remote || remoteBroken || !offer || typeof offer.search !== "function") return;
+    remote = offer;
+    if (racing) racing();  // a query under way asks it too
+  }
+  var offers = window.kbSearchRemote;
+  window.kbSearchRemote = {push: attach};
+  if (Array.isArray(offers)) offers.forEach(attach);
   // A shared link (search/?q=…): the search starts now, while the page is still loading.
   var linked = new URLSearchParams(location.search).get("q") || "";
   var early = linked.trim() ? {query: linked.trim(), result: engine.search(linked.trim(), LIMIT), started: performance.now()} : null;
@@ -650,6 +682,46 @@
     return words.length ? href + "?h=" + encodeURIComponent(words.join(" ")) : href;
   }
 
+  // The remote engine's answer as the static engine's result. The query's words (marked in
+  // the symptoms, passed on ?h=) are the static planner's for the query kb search ran, or
+  // failing that those kb search marked in the snippets.
+  function fromRemote(query, answer, limit) {
+    var terms = [];
+    var hits = answer.hits.map(function (h) {
+      var text = String(h.snippet || ""), parts = [], at = 0, m;
+      MARK.lastIndex = 0;
+      while ((m = MARK.exec(text)) !== null) {
+        if (m.index > at) parts.push([text.slice(at, m.index), false]);
+        parts.push([m[1], true]);
+        var term = m[1].normalize("NFKC").toLowerCase();
+        if (term && terms.indexOf(term) < 0) terms.push(term);
+        at = m.index + m[0].length;
+      }
+      parts.push([text.slice(at), false]);
+      return {id: String(h.id), title: String(h.title), module: String(h.module || ""), score: h.score,
+              symptoms: Array.isArray(h.symptoms) ? h.symptoms.map(String) : [], snippet: parts};
+    });
+    return {query: query, hits: hits, total: hits.length, more: hits.length >= limit, terms: answer.terms || terms,
+            didYouMean: [], nearest: [], confident: answer.confident !== false, corrected: answer.corrected || null};
+  }
+
+  // 可能没有相关文章 comes with the hotline the nothing-found box shows, above the results.
+  function notice(page, result) {
+    var confident = result.confident !== false || !result.hits.length;
+    if (!page.notice) {
+      if (confident) return;
+      // Spaced as a result card is (kb.css has no rule for it: it exists only under kb serve).
+      page.notice = el("div", {class: "kb-search__notice", "data-kb-notice": "", style: "margin: 0 0 1.2rem"});
+      page.results.parentNode.insertBefore(page.notice, page.results);
+    }
+    page.notice.replaceChildren();
+    page.notice.hidden = confident;
+    if (confident) return;
+    var hotline = page.none.querySelector(".kb-hotline");
+    page.notice.append(el("p", {}, ["换个说法再试一次，或直接联系服务中心："]));
+    if (hotline) page.notice.append(hotline.cloneNode(true));
+  }
+
   function render(page, result) {
     var results = page.results, status = page.status, none = page.none;
     results.replaceChildren();
@@ -665,9 +737,16 @@
       results.append(card);
     });
     none.hidden = result.hits.length > 0;
-    status.textContent = result.hits.length
-      ? "找到 " + result.total + " 篇相关文章" + (result.total > result.hits.length ? "，显示最相关的 " + result.hits.length + " 篇" : "")
+    var n = result.hits.length;
+    status.textContent = n
+      ? "找到 " + result.total + " 篇" + (result.more ? "以上" : "") + "相关文章" +
+        (result.total > n || result.more ? "，显示最相关的 " + n + " 篇" : "")
       : "没有找到与“" + result.query + "”匹配的文章";
+    if (n && result.confident === false) {
+      status.replaceChildren(el("strong", {}, ["可能没有相关文章"]), "：下面 " + n + " 篇与您的问题关系不大，仅供参考");
+    }
+    if (result.corrected) status.prepend("已按“" + result.corrected + "”查找。");
+    notice(page, result);
     if (!result.hits.length) {
       var suggestions = page.suggestions, nearest = page.nearest;
       suggestions.replaceChildren();
@@ -688,13 +767,22 @@
     results.setAttribute("data-kb-state", "done");
   }
 
+  // One query: the static engine always runs (it is the fallback, and costs nothing
+  // remote); the remote engine, when offered, runs beside it. The remote answer is shown
+  // if it comes before the static one or within REMOTE_GRACE after it; otherwise, or when
+  // it fails, the static one is, with no word of it on the page. After a failure the page
+  // stays static. Either way the results are drawn by render(), and data-kb-source tells
+  // which engine gave them.
   function run(page, query) {
     query = query.trim();
+    var token = ++page.runs;
+    racing = null;
     page.results.setAttribute("data-kb-state", "busy");
     if (!query) {
       page.results.replaceChildren();
       page.none.hidden = true;
       page.status.textContent = "";
+      notice(page, {hits: []});
       page.results.setAttribute("data-kb-state", "done");
       return Promise.resolve();
     }
@@ -706,15 +794,59 @@
       pending = engine.search(query, page.limit);
     }
     early = null;
-    return pending.then(function (result) {
-      if (page.input.value.trim() !== query) return;  // a newer query is on its way
+    var local = null, answer = null, asked = false, arrived = false, failed = false, late = false, over = false, timer = null, finished;
+    var done = new Promise(function (resolve) { finished = resolve; });
+
+    function show(result, source, error) {
+      over = true;
+      if (racing === ask) racing = null;
+      finished();
+      if (token !== page.runs || page.input.value.trim() !== query) return;  // a newer query is on its way
+      if (error) {
+        page.status.textContent = "搜索暂时不可用（" + error.message + "），请致电服务中心。";
+        page.none.hidden = false;
+        page.results.setAttribute("data-kb-state", "done");
+        return;
+      }
+      page.results.setAttribute("data-kb-source", source);
       render(page, result);
       page.results.setAttribute("data-kb-ms", String(Math.round(performance.now() - started)));
-    }, function (err) {
-      page.status.textContent = "搜索暂时不可用（" + err.message + "），请致电服务中心。";
-      page.none.hidden = false;
-      page.results.setAttribute("data-kb-state", "done");
-    });
+    }
+    function decide() {
+      if (over) return;
+      var remoteEmpty = answer && !answer.hits.length;
+      if (answer && !remoteEmpty) return show(fromRemote(query, answer, page.limit), "api");
+      // Nothing found remotely: the static engine's result brings its spelling hints and
+      // nearest symptoms (it finds nothing either: it is kb search's lexical engine).
+      if (remoteEmpty && local && !local.ok) return show(fromRemote(query, answer, page.limit), "api");
+      if (!local) return;
+      if (asked && !answer && !failed && (!late || arrived)) {  // the remote engine may still come in time
+        if (!timer) timer = setTimeout(function () { late = true; decide(); }, local.ok ? REMOTE_GRACE : REMOTE_GRACE_ON_ERROR);
+        return;
+      }
+      show(local.result, "static", local.error);
+    }
+    function ask() {
+      if (asked || over || !remote) return;
+      asked = true;
+      var offer = remote;
+      Promise.resolve().then(function () { return offer.search(query, page.limit); }).then(function (a) {
+        if (a === null) { failed = true; return; }  // declined (not a query for it): this one static
+        if (!Array.isArray(a && a.hits)) throw new Error("bad answer");
+        arrived = true;  // in time: shown once its words are known
+        return engine.terms(a.corrected || query).catch(function () { return null; }).then(function (t) {
+          answer = Object.assign({}, a, {terms: t});
+        });
+      }).catch(function () {
+        failed = true; remoteBroken = true;
+        if (remote === offer) remote = null;
+      }).then(decide);
+    }
+    racing = ask;
+    ask();
+    pending.then(function (result) { local = {ok: true, result: result}; }, function (err) { local = {ok: false, error: err || new Error("未知错误")}; })
+      .then(decide);
+    return done;
   }
 
   function links(page) { return Array.from(page.results.querySelectorAll("a.kb-result__title")); }
@@ -747,7 +879,7 @@
       results: results, form: root.querySelector("form"), input: root.querySelector("input[name=q]"),
       status: root.querySelector("[data-kb-status]"), none: root.querySelector("[data-kb-noresult]"),
       suggestions: root.querySelector("[data-kb-suggestions]"), nearest: root.querySelector("[data-kb-nearest]"),
-      limit: Number(results.getAttribute("data-kb-limit")) || LIMIT
+      limit: Number(results.getAttribute("data-kb-limit")) || LIMIT, runs: 0, notice: null
     };
     var query = new URLSearchParams(location.search).get("q") || "";
     page.input.value = query;

@@ -3,7 +3,8 @@
 // no cookie, nothing kept in the browser beyond this tab's session). Read from file:// or
 // from any other web server it does nothing and requests nothing: only kb serve sends this
 // file with `window.kbServe = true;` in front (kb.serve.app.SERVE_SWITCH), and only then is
-// /api/health asked.
+// /api/health asked. On the search page it also lends kb-search.js the hybrid engine of
+// /api/search (see remoteSearch).
 (function () {
   if (!window.kbServe) return;
   var root = new URL("../../", document.currentScript.src);
@@ -78,6 +79,40 @@
     });
   }
 
+  var health = null;
+  function healthy() {
+    if (!health) health = api("health").then(function (r) { return r.ok ? r.json() : null; }).catch(function () { return null; });
+    return health;
+  }
+
+  // The search page's remote engine (kb-search.js takes it from window.kbSearchRemote and
+  // shows its answer when it comes in time). /api/search logs the query it answers, so the
+  // last query asked is remembered with its answer: the same query again is not asked (nor
+  // logged) twice in a row, and searchLog takes that request's id rather than asking again.
+  var asked = null;  // {query, limit, answer: promise, id: promise of the search id, null if not logged}
+  function remoteSearch(query, limit) {
+    limit = String(limit || 10);
+    if (Array.from(query).length > QUERY_LIMIT) return Promise.resolve(null);  // the server would refuse it
+    if (asked && asked.query === query && asked.limit === limit) return asked.answer;
+    // Asked together with /api/health, not after it: on a page load this script runs late
+    // (after the theme's bundle), and the static engine is already under way.
+    var request = api("search?q=" + encodeURIComponent(query) + "&limit=" + encodeURIComponent(limit));
+    var answer = Promise.all([healthy(), request]).then(function (both) {
+      var h = both[0], r = both[1];
+      if (!h || !h.ok || !h.search) throw new Error("search unavailable");
+      if (!r.ok) throw new Error("HTTP " + r.status);
+      return r.json().then(function (hits) {
+        var corrected = r.headers.get("X-KB-Corrected");
+        return {hits: hits, confident: r.headers.get("X-KB-Confident") !== "0",
+                corrected: corrected ? decodeURIComponent(corrected) : null, retrieval: r.headers.get("X-KB-Retrieval")};
+      });
+    });
+    var id = request.then(function (r) { return r.ok ? r.headers.get("X-KB-Search-Id") : null; }, function () { return null; });
+    asked = {query: query, limit: limit, answer: answer, id: id};
+    return answer;
+  }
+  (window.kbSearchRemote = window.kbSearchRemote || []).push({search: remoteSearch});
+
   function searchLog() {
     var results = document.querySelector("[data-kb-results]");
     if (!results) return;
@@ -89,9 +124,15 @@
       if (!query || query === logged || Array.from(query).length > QUERY_LIMIT) return;
       logged = query; current = null;
       var limit = results.getAttribute("data-kb-limit") || "10";
-      api("search?q=" + encodeURIComponent(query) + "&limit=" + encodeURIComponent(limit)).then(function (r) {
-        if (r.ok && query === logged) current = r.headers.get("X-KB-Search-Id");
-      }, function () { /* not logged: the page's own results are shown all the same */ });
+      // Asked by the remote engine (whichever engine's results are shown): when the server
+      // answered, that request logged it; otherwise it is logged as before.
+      var mine = asked && asked.query === query && asked.limit === limit ? asked.id : Promise.resolve(null);
+      mine.then(function (id) {
+        if (id) { if (query === logged) current = id; return; }
+        api("search?q=" + encodeURIComponent(query) + "&limit=" + encodeURIComponent(limit)).then(function (r) {
+          if (r.ok && query === logged) current = r.headers.get("X-KB-Search-Id");
+        }, function () { /* not logged: the page's own results are shown all the same */ });
+      });
     }
     new MutationObserver(log).observe(results, {attributes: true, attributeFilter: ["data-kb-state"]});
     log();  // the first search may have finished before this script ran
@@ -105,11 +146,11 @@
   }
 
   function start() {
-    api("health").then(function (r) { return r.ok ? r.json() : null; }).then(function (health) {
+    healthy().then(function (health) {  // null when the server went away: the site works as without it
       if (!health || !health.ok) return;
       if (health.feedback) feedback();
       if (health.search) searchLog();
-    }, function () { /* the server went away: the site works as without it */ });
+    });
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
