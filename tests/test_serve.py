@@ -567,3 +567,27 @@ def test_backup_errors_name_the_path(sample_copy, tmp_path):
     kb = subprocess.run([KB, "report", "feedback", "--project", str(sample_copy), "--backup", str(missing)],
                         capture_output=True, text=True, timeout=60)
     assert kb.returncode == 1 and kb.stderr.startswith(f"错误：{missing}: 备份所在的文件夹") and kb.stdout == ""
+
+
+def test_index_and_model_are_loaded_before_the_first_search(built):
+    """The first caller does not pay for opening the index and loading the model."""
+    from kb.search import query
+    from kb.search.index import index_dir
+
+    key = str(index_dir(built, "public"))
+    query._opened.pop(key, None)
+    server = Server(built, "public", "127.0.0.1", 0)
+    thread = threading.Thread(target=server.run)
+    thread.start()
+    try:
+        def model_ready() -> bool:  # the index opened and its dense retriever (a cached_property) made
+            opened = query._opened.get(key)
+            return opened is not None and opened.__dict__.get("dense") is not None
+
+        deadline = time.monotonic() + 30
+        while not model_ready() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert model_ready()
+    finally:
+        server.stop()
+        thread.join(15)

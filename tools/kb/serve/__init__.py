@@ -74,6 +74,7 @@ class Server:
             self.events.close()
             raise ServeError(f"无法在 {host}:{port} 上监听（{err.strerror or err}）；换一个 --port，或停止占用该端口的程序") from None
         self._stop = threading.Event()
+        threading.Thread(target=self.app.warm, name="kb-warm", daemon=True).start()
 
     @property
     def url(self) -> str:

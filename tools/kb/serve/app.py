@@ -230,6 +230,18 @@ class KBApp:
                      "site": (self.site_dir / "index.html").is_file(), "events_waiting": self.events.waiting,
                      "events_refused": self.events.refused}, []
 
+    def warm(self) -> None:
+        """Open the index and load the model before the first caller needs them (0.3-1 s,
+        which would otherwise make the first search on the site fall back to static
+        results). Best effort: a missing or broken index is reported by the first search."""
+        from kb.search.query import search as run_search
+
+        try:
+            with SEARCH_LOCK:
+                run_search(self.project, "登录", audience=self.audience, limit=1)
+        except Exception:  # noqa: BLE001 - see the docstring
+            pass
+
     def search(self, environ):
         from kb.search.index import IndexMissing, index_dir
         from kb.search.query import search as run_search
