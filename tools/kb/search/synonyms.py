@@ -38,6 +38,12 @@ class Synonyms:
         # variant → its group, longest variants first so 无法发送 wins over 发送.
         table = {normalise(v): group for group in self.groups for v in group}
         object.__setattr__(self, "_table", dict(sorted(table.items(), key=lambda kv: -len(kv[0]))))
+        # ...and by first character: a query is not compared with every variant at each place.
+        by_first: dict[str, list[str]] = {}
+        for v in self._table:
+            if v:
+                by_first.setdefault(v[0], []).append(v)
+        object.__setattr__(self, "_by_first", by_first)
 
     @property
     def variants(self) -> set[str]:
@@ -47,7 +53,7 @@ class Synonyms:
         """Non-overlapping (variant, group) occurrences in the query, left to right."""
         text, found, i = normalise(query), [], 0
         while i < len(text):
-            match = next((v for v in self._table if text.startswith(v, i)), None)
+            match = next((v for v in self._by_first.get(text[i], ()) if text.startswith(v, i)), None)
             if match:
                 found.append((match, self._table[match]))
                 i += len(match)
