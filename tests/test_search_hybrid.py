@@ -14,6 +14,8 @@ from click.testing import CliRunner
 from conftest import copy_sample
 from kb.cli import cli
 from kb.project import Project
+from kb.search.analysis import plain_text
+from kb.search.embedding import article_texts, load_embedder
 from kb.search.index import index_dir, update_index
 from kb.search.query import search
 from kb.search.typos import Homophones
@@ -35,7 +37,14 @@ def test_vectors_sit_beside_the_index_one_per_article(indexed):
     vectors = read_vectors(index_dir(project, "public"))
     manifest_ids = {a.id for a in project.articles_for("public") if a.status != "archived"}
     assert set(vectors.ids) == manifest_ids
-    assert np.allclose(np.linalg.norm(vectors.matrix, axis=1), 1.0, atol=0.02)  # int8, still unit length
+    # Each row is the mean of the article's passage and title vectors (int8: to 2 %).
+    article = project.resolve()["KB-0001"]
+    passage, title = article_texts(article.title, article.symptoms, [], plain_text(article.body))
+    model = load_embedder()
+    expected = (model.passages([passage])[0] + model.passages([title])[0]) / 2
+    row = vectors.matrix[vectors.ids.index("KB-0001")]
+    assert np.linalg.norm(row - expected) < 0.02 * np.linalg.norm(expected)
+    assert float(row @ model.passages([title])[0]) > float(row @ model.passages(["打印机卡纸"])[0])
     folder = index_dir(project, "public")
     assert oct((folder / VECTORS).stat().st_mode & 0o777) == "0o644"
     assert not list(folder.glob(".vectors-*"))  # written to a temporary name, then renamed

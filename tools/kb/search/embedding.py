@@ -73,14 +73,25 @@ def load_embedder() -> Embedder | None:
     return _loaded["model"]
 
 
-def passage_text(title: str, symptoms: list[str], reported: list[str], body: str) -> str:
-    """What of an article is embedded: title, symptoms (authored and reported by callers),
-    then the body, cut to PASSAGE_CHARS."""
+def article_texts(title: str, symptoms: list[str], reported: list[str], body: str) -> tuple[str, str]:
+    """What of an article is embedded: its passage (title, symptoms authored and reported
+    by callers, then the body, cut to PASSAGE_CHARS) and its title alone."""
     head = "；".join([title, *symptoms, *reported])
-    return f"{head}。{body}"[:PASSAGE_CHARS]
+    return f"{head}。{body}"[:PASSAGE_CHARS], title
 
 
-def content_key(embedder_name: str, text: str) -> str:
-    """A vector's key: the same text under the same model is never embedded twice,
+def article_vectors(embedder: Embedder, texts: list[tuple[str, str]]) -> np.ndarray:
+    """Each article's vector: the mean of its passage's and its title's. The title alone
+    is the sharper match for a short question, the passage for a described one; on the
+    tuning queries (the dev set and the 200 ticket descriptions, benchmarks/) the mean
+    found the right article in the top 5 for 0.545 of the tickets against the passage's
+    0.485, and 0.929 of the dev set against 0.941, with MRR@10 up on both."""
+    passages = embedder.passages([passage for passage, _ in texts])
+    titles = embedder.passages([title for _, title in texts])
+    return 0.5 * passages + 0.5 * titles
+
+
+def content_key(embedder_name: str, texts: tuple[str, str]) -> str:
+    """A vector's key: the same texts under the same model are never embedded twice,
     wherever the project lives."""
-    return hashlib.sha256(f"{embedder_name}\n{text}".encode("utf-8")).hexdigest()[:32]
+    return hashlib.sha256("\n".join([embedder_name, *texts]).encode("utf-8")).hexdigest()[:32]

