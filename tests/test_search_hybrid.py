@@ -89,6 +89,13 @@ def test_pinyin_typos_are_read_as_the_word_meant(indexed, typed, meant, article)
     assert result.corrected == meant and result.hits[0].id == article
 
 
+def test_callers_reported_words_are_embedded_with_the_title():
+    passage, title = article_texts("公文发送失败", ["提示 500"], ["批文发不出去"], "正文" * 200)
+    assert title == "公文发送失败；批文发不出去"
+    assert passage.startswith("公文发送失败；提示 500；批文发不出去。正文") and len(passage) == 160
+    assert article_texts("公文发送失败", [], [], "正文")[1] == "公文发送失败"
+
+
 def test_grammar_is_not_corrected():
     readings = {"发": ["fa"], "布": ["bu"], "不": ["bu"], "出": ["chu"], "去": ["qu"], "邮": ["you"], "件": ["jian"], "建": ["jian"]}
     homophones = Homophones({"发布": 5, "邮件": 9, "出去": 3}, readings)

@@ -75,17 +75,21 @@ def load_embedder() -> Embedder | None:
 
 def article_texts(title: str, symptoms: list[str], reported: list[str], body: str) -> tuple[str, str]:
     """What of an article is embedded: its passage (title, symptoms authored and reported
-    by callers, then the body, cut to PASSAGE_CHARS) and its title alone."""
+    by callers, then the body, cut to PASSAGE_CHARS) and its title with the callers'
+    reported symptoms (from linked tickets): their words, not the author's, are what the
+    next caller says. On the dev set with the benchmark's 200 tickets linked, recall@5 /
+    MRR@10 0.941 / 0.852 with the title alone, 0.965 / 0.873 with the reported symptoms."""
     head = "；".join([title, *symptoms, *reported])
-    return f"{head}。{body}"[:PASSAGE_CHARS], title
+    return f"{head}。{body}"[:PASSAGE_CHARS], "；".join([title, *reported])[:PASSAGE_CHARS]
 
 
 def article_vectors(embedder: Embedder, texts: list[tuple[str, str]]) -> np.ndarray:
-    """Each article's vector: the mean of its passage's and its title's. The title alone
-    is the sharper match for a short question, the passage for a described one; on the
-    tuning queries (the dev set and the 200 ticket descriptions, benchmarks/) the mean
-    found the right article in the top 5 for 0.545 of the tickets against the passage's
-    0.485, and 0.929 of the dev set against 0.941, with MRR@10 up on both."""
+    """Each article's vector: the mean of its passage's and its title's (see
+    article_texts). The title is the sharper match for a short question, the passage for
+    a described one; on the tuning queries (the dev set and the 200 ticket descriptions,
+    benchmarks/, no ticket linked) the mean found the right article in the top 5 for 0.545
+    of the tickets against the passage's 0.485, and 0.929 of the dev set against 0.941,
+    with MRR@10 up on both."""
     passages = embedder.passages([passage for passage, _ in texts])
     titles = embedder.passages([title for _, title in texts])
     return 0.5 * passages + 0.5 * titles

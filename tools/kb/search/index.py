@@ -27,7 +27,7 @@ from kb.staging import make_readable, remove_stale, staging_folder, swap_into_pl
 
 # Bump when the schema, the analysis or what is embedded changes: a mismatching index is
 # rebuilt in full (its vectors too: they are keyed by what was embedded).
-INDEX_VERSION = "5"
+INDEX_VERSION = "6"
 # The article's sections, stored one by one for display and indexed in two fields: the
 # short ones together in `head` with a boost each, the body alone (its length must not
 # dilute a title match). Two fields, not four: a query scans half the postings.
