@@ -292,14 +292,6 @@ def _phrase_scores(terms: list[str], scores: _Scores, data: IndexData, only) -> 
     return docs, out[docs]
 
 
-def _sum(values) -> float:
-    """Left to right, as the page script adds: the same float, so the same ties."""
-    total = 0.0
-    for v in values:
-        total += v
-    return total
-
-
 def adjacent(position_lists: list[list[int]]) -> bool:
     """Whether the first word is followed by the second at the next position, and so on."""
     later = [set(p) for p in position_lists[1:]]
