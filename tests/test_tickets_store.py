@@ -2,7 +2,6 @@
 
 import json
 import sqlite3
-from pathlib import Path
 
 import pytest
 
@@ -145,31 +144,3 @@ def test_public_phrases_need_three_tickets(tmp_path):
     internal = [s.phrase for s in article_symptoms(project, "internal")["KB-0001"]]
     assert public == ["公文发送失败"] and internal == ["公文发送失败", "正文变成乱码"]
 
-
-def _open_new_store(path: str, barrier, failures) -> None:
-    barrier.wait()  # both processes open the same new file at the same moment
-    try:
-        TicketStore(Path(path)).close()
-    except StoreError as err:
-        failures.put(str(err))
-
-
-def test_two_processes_creating_the_store_at_once(tmp_path):
-    """Two `kb link` on a project without a store: neither may fail while the other
-    switches the new file to WAL (SQLite said "database is locked" at once, 1 open in 5)."""
-    import multiprocessing
-
-    context = multiprocessing.get_context("spawn")
-    failures = context.Queue()
-    for round_ in range(20):
-        path = tmp_path / f"{round_}.sqlite"
-        barrier = context.Barrier(2)
-        processes = [context.Process(target=_open_new_store, args=(str(path), barrier, failures)) for _ in range(2)]
-        for process in processes:
-            process.start()
-        for process in processes:
-            process.join(60)
-            assert process.exitcode == 0
-        with TicketStore(path) as store:
-            assert store.version  # created once, whole
-    assert failures.empty(), failures.get()

@@ -40,6 +40,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from kb.sqlite_wal import use_wal
+
 SCHEMA_VERSION = 1
 FLUSH_SECONDS = 0.2
 BATCH_EVENTS = 500
@@ -152,7 +154,7 @@ class EventStore:
             # fails while the server has it open in some setups (no write access to -shm).
             self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
             if create:
-                self.db.execute("PRAGMA journal_mode=WAL")
+                use_wal(self.db)
                 self.db.execute("PRAGMA synchronous=NORMAL")  # WAL: durable at checkpoints, never corrupt
                 self._create()
             elif self.db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:

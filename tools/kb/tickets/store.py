@@ -30,9 +30,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from kb.sqlite_wal import use_wal
+
 SCHEMA_VERSION = 1
 LEGACY_FILE = "ticket_links.json"  # kb link before the store; migrated once, then removed
-WAL_SWITCH_SECONDS = 30            # for another kb link switching a new store to WAL
 WAIT_SECONDS = 3600                # for another kb link to finish
 
 _SCHEMA = """
@@ -105,7 +106,7 @@ class TicketStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self.db = sqlite3.connect(self.path, timeout=WAIT_SECONDS, isolation_level=None)
-            self._use_wal()
+            use_wal(self.db)
             self.db.execute("PRAGMA synchronous=NORMAL")  # WAL: durable at checkpoints, never corrupt
             # The phrase index takes inserts all over: with SQLite's default 2 MB cache a
             # million-ticket run spends its time re-reading index pages.
@@ -113,20 +114,6 @@ class TicketStore:
             self._create()
         except sqlite3.DatabaseError as err:
             raise StoreError(f"{self.display}: 工单数据库无法打开（{err}）；如已损坏，删除该文件后重新运行 kb link") from None
-
-    def _use_wal(self) -> None:
-        """Switch the file to WAL. While another `kb link` is switching a new store, SQLite
-        answers "database is locked" at once instead of waiting for it (1 open in 5 when
-        two started together): tried again until that one is done."""
-        deadline = time.monotonic() + WAL_SWITCH_SECONDS
-        while True:
-            try:
-                self.db.execute("PRAGMA journal_mode=WAL")
-                return
-            except sqlite3.OperationalError as err:
-                if "locked" not in str(err) or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.02)
 
     def _create(self) -> None:
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
