@@ -273,25 +273,35 @@ class DenseIndex:
         self.embedder, self.matrix, self.ids, self.reader = embedder, matrix, ids, reader
         self._docs: dict[int, int | None] = {}
 
-    def nearest(self, query: str, best: int) -> tuple[list[tuple[int, float]], float, float]:
-        """(rows of the `best` nearest articles with their cosines, nearest first; the
-        lowest and highest cosine). No index reading: this runs beside the lexical
-        engine, and a whoosh reader is not to be shared between threads."""
+    @cached_property
+    def _rows(self) -> dict[str, int]:
+        return {article_id: row for row, article_id in enumerate(self.ids)}
+
+    def nearest(self, query: str, best: int) -> tuple[list[tuple[int, float]], np.ndarray]:
+        """(rows of the `best` nearest articles with their cosines, nearest first; every
+        article's cosine). No index reading: this runs beside the lexical engine, and a
+        whoosh reader is not to be shared between threads."""
         cosines = self.matrix @ self.embedder.query(query)
         rows = np.argpartition(-cosines, best - 1)[:best] if len(cosines) > best else np.arange(len(cosines))
         rows = rows[np.argsort(-cosines[rows], kind="stable")]
-        return list(zip(rows.tolist(), cosines[rows].tolist())), float(cosines.min()), float(cosines.max())
+        return list(zip(rows.tolist(), cosines[rows].tolist())), cosines
 
-    def scores(self, nearest: tuple[list[tuple[int, float]], float, float]) -> DenseScores:
-        """`nearest`'s answer by whoosh docnum (rows no longer in the index left out)."""
-        rows, low, high = nearest
+    def scores(self, nearest: tuple[list[tuple[int, float]], np.ndarray]) -> DenseScores:
+        """`nearest`'s answer by whoosh docnum (rows no longer in the index left out); the
+        cosine of any other article is looked up when the fusion asks for it."""
+        rows, cosines = nearest
         top = {}
         for row, cosine in rows:
             if row not in self._docs:
                 self._docs[row] = self.reader.first_id("id", self.ids[row])
             if self._docs[row] is not None:
                 top[self._docs[row]] = cosine
-        return DenseScores(top, low, high)
+
+        def cosine(doc: int) -> float | None:
+            row = self._rows.get(self.reader.stored_fields(doc)["id"])
+            return None if row is None else float(cosines[row])
+
+        return DenseScores(top, float(cosines.min()), float(cosines.max()), cosine)
 
 
 @cache
@@ -362,7 +372,7 @@ def search(project: Project, query: str, *, audience: str = "public", limit: int
     # ORA-12541): the lexical engine alone answers. When nothing has the caller's words, the
     # model's nearest articles are shown only if it is sure of them.
     if dense and not (ERROR_CODE.search(query) or _QUOTE.search(query)) and (scored or result.confident):
-        scored, result.retrieval = fuse(scored, dense), "hybrid"
+        scored, result.retrieval = fuse(scored, dense, share), "hybrid"
     reader = data.reader
     if module:
         scored = {doc: s for doc, s in scored.items() if reader.stored_fields(doc)["module"] == module}
