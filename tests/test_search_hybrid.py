@@ -80,6 +80,15 @@ def test_hybrid_finds_everyday_words_and_keeps_exact_codes_exact(indexed):
     assert search(project, '"ORA-12542"').hits == []
 
 
+def test_a_quoted_message_is_exact_only_when_an_article_holds_it(indexed):
+    project = Project.load(indexed)
+    held = search(project, "点发送弹出“内部服务器错误”", limit=3)
+    assert held.retrieval == "lexical" and held.hits[0].id == "KB-0001"
+    # Callers quote messages from memory: no article holds this one, so the model reads it too.
+    remembered = search(project, "发公文提示“服务器出错了”", limit=3)
+    assert remembered.retrieval == "hybrid" and remembered.hits[0].id == "KB-0001"
+
+
 @pytest.mark.parametrize("typed, meant, article", [
     ("公问发送失败", "公文发送失败", "KB-0001"),
     ("秘码错误登录不上", "密码错误登录不上", "KB-0023"),

@@ -316,7 +316,7 @@ def search(project: Project, query: str, *, audience: str = "public", limit: int
     with the dense retriever's (kb.search.fusion) when the model and vectors are there.
     `lexical_only`: the lexical ranking alone, which the site's static engine reproduces
     exactly (tests/test_search_doors.py) and the benchmark compares against."""
-    from kb.search.fusion import CANDIDATES, confident, fuse
+    from kb.search.fusion import CANDIDATES, CLAUSES_MATCHED, confident, fuse
     from kb.search.ranking import matched_share, plan_query, rank, score, suggest
 
     target = index_dir(project, audience)
@@ -368,10 +368,13 @@ def search(project: Project, query: str, *, audience: str = "public", limit: int
             pending = _model_thread().submit(opened.dense.nearest, query, CANDIDATES)
         dense = opened.dense.scores(pending.result())
     result.confident = confident(dense.high if dense else None, share)
-    # An error code or a quoted phrase asks for exactly those words (ORA-12542 is not
-    # ORA-12541): the lexical engine alone answers. When nothing has the caller's words, the
-    # model's nearest articles are shown only if it is sure of them.
-    if dense and not (ERROR_CODE.search(query) or _QUOTE.search(query)) and (scored or result.confident):
+    # An error code asks for exactly that code (ORA-12542 is not ORA-12541): the lexical
+    # engine alone answers. So does a quoted phrase that an article holds with most of the
+    # query; one that none does is a caller's memory of a message (“文件已被另一用户锁定”),
+    # not its exact words, and the model is asked too. When nothing has the caller's words,
+    # the model's nearest articles are shown only if it is sure of them.
+    exact = ERROR_CODE.search(query) or (_QUOTE.search(query) and share >= CLAUSES_MATCHED)
+    if dense and not exact and (scored or result.confident):
         scored, result.retrieval = fuse(scored, dense, share), "hybrid"
     reader = data.reader
     if module:
