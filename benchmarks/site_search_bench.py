@@ -11,11 +11,21 @@ A. Real corpus (Alchemy Insights, /work/shared/corpora/alchemy-insights-zh/Alche
        added as the first entry under `plugins:` in mkdocs.yml (a text edit, so the !ENV
        tags survive); Material's lunr search (search/search_index.json) then exists
        beside ours.
-   Quality, per labelled query set (dev, held-out, test: search_bench.DEFAULT_QUERIES,
-   labels mapped to article ids with search_bench.label_ids): recall@5 and MRR@10 of
-     - kb search: `kb.search.query.search(project, q, audience="public", limit=10)`;
-     - ours: `window.kbSearchEngine.search(q, 10)` evaluated in the served search page of
-       the "ours" site, one query after another in one page;
+   "Ours" is built into the project's own site/ (embedding the articles when the model is
+   installed), so that `kb serve` serves it too.
+   Quality, per labelled query set (dev, held-out, test, hard: search_bench.DEFAULT_QUERIES,
+   their answerable queries, labels mapped to article ids with search_bench.label_ids):
+   recall@5 and MRR@10 of
+     - kb search: `kb.search.query.search(project, q, audience="public", limit=10)`,
+       hybrid when the model is installed;
+     - ours: `window.kbSearchEngine.search(q, 10)` evaluated in the search page of the
+       "ours" site under http.server, one query after another in one page: the static
+       engine, which is kb search's lexical engine alone (same top-5 set counted against
+       `search(..., lexical_only=True)`);
+     - ours through kb serve: the same site served by `kb serve --port 0`, each query
+       submitted through the search page's form, one after another in one page, the ids
+       shown read (the page shows /api/search's hybrid answer when it comes in time, else
+       the static engine's; data-kb-source says which, and is counted);
      - Material: each query typed into `input.md-search__input` of the "Material" site's
        /kb/ page, one after another in one page; the first rendered result groups (Material
        renders 10 at once) mapped from their `kb/KB-xxxx/` links to ids, deduplicated, in
@@ -46,8 +56,8 @@ B. Synthetic: N generated articles (default 10,000; site_bench.generate_articles
    search_bench.SYNTHETIC_QUERIES, as for ours above. (No Material build here: lunr at
    this size takes seconds per page load; see the README.)
 
-Targets (benchmarks, not tests; printed with a "met" column): recall@5 of ours within
-0.02 of kb search on every set; first result <= 300 ms (real), <= 600 ms (synthetic
+Targets (benchmarks, not tests; printed with a "met" column): recall@5 of the site within
+0.03 of kb search on every set (issue 13), the static engine's top 5 the lexical engine's; first result <= 300 ms (real), <= 600 ms (synthetic
 10,000); first query <= 300 KB gzipped, each later query <= 50 KB; writing the search
 data <= 15 % of kb build at 10,000 articles.
 
@@ -101,7 +111,9 @@ PAGE_TIMEOUT_MS = 120_000
 # A few of search_bench's queries in the generated corpus' vocabulary (every fifth).
 SYNTHETIC_QUERIES = SEARCH_SYNTHETIC_QUERIES[::5][:SPEED_QUERIES]
 
-TARGETS = {"recall_gap": 0.02, "first_ms_real": 300, "first_ms_synthetic": 600, "first_kb": 300,
+# recall_gap: the site within 0.03 of kb search's recall@5 (issue 13); kb search is hybrid
+# when the model is installed, the static engine is its lexical engine alone.
+TARGETS = {"recall_gap": 0.03, "first_ms_real": 300, "first_ms_synthetic": 600, "first_kb": 300,
            "later_kb": 50, "export_share": 0.15}
 
 # Installed before any page script: the moment the search page's result list first
@@ -379,6 +391,36 @@ def ours_rank(b: Browser, base: str, queries: list[str]) -> tuple[list[list[str]
     return rankings, data
 
 
+def served_rank(b: Browser, base: str, queries: list[str]) -> tuple[list[list[str]], list[str]]:
+    """The site's search page under `kb serve`, as a caller uses it: each query through
+    the page's form, one after another in one page; the ids shown and where the answer
+    came from (data-kb-source: "api", kb serve's hybrid /api/search, or "static")."""
+    context, page = b.page()
+    rankings, sources = [], []
+    try:
+        page.goto(base + "/search/")
+        page.wait_for_selector("[data-kb-results][data-kb-state=done]", state="attached")
+        for q in queries:
+            rankings.append(page.evaluate(OURS_FORM_QUERY, [q, PAGE_TIMEOUT_MS])["ids"][:LIMIT])
+            sources.append(page.get_attribute("[data-kb-results]", "data-kb-source") or "")
+    finally:
+        context.close()
+    return rankings, sources
+
+
+def start_kb_serve(root: Path) -> tuple[subprocess.Popen, str]:
+    """`kb serve` for the project's public site on a free port; (process, base URL)."""
+    proc = subprocess.Popen([str(KB), "serve", "--project", str(root), "--port", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    line = proc.stdout.readline()
+    match = re.search(r"http://127\.0\.0\.1:\d+", line)
+    if match is None:
+        proc.kill()
+        sys.exit(f"kb serve did not start: {line}{proc.stdout.read()}")
+    threading.Thread(target=proc.stdout.read, daemon=True).start()  # never let its pipe fill
+    return proc, match.group(0)
+
+
 def material_rank(b: Browser, base: str, queries: list[str]) -> list[list[str]]:
     """Each distinct query typed into Material's search box, one after another in one page
     (Material ignores a repeated query: it waits for a changed value)."""
@@ -444,13 +486,16 @@ def bench_real(b: Browser, workdir: Path, loads: int, per_set: int | None) -> di
     root = workdir / "real"
     progress(f"real corpus: importing {CORPUS}")
     report = import_real(root)
-    query_sets = [(SET_NAMES.get(path.name, path.stem), load_queries(path)[:per_set]) for path in DEFAULT_QUERIES]
+    query_sets = [(SET_NAMES.get(path.name, path.stem), load_queries(path)) for path in DEFAULT_QUERIES]
     label_ids(Project.load(root), report, [q for _, qs in query_sets for q in qs])
+    # Out-of-scope questions (no label) are search_bench's concern: here, the answerable ones.
+    query_sets = [(name, [q for q in qs if q.ids][:per_set]) for name, qs in query_sets]
     r: dict = {"articles": len(Project.load(root).articles_for("public"))}
 
-    sites = {"ours": workdir / "real-site-ours", "Material": workdir / "real-site-material"}
-    progress("real corpus: kb build (ours)")
-    r["build_ours"] = build(root, sites["ours"])
+    # Ours is built into the project's own site/, which kb serve serves.
+    sites = {"ours": root / "site", "Material": workdir / "real-site-material"}
+    progress("real corpus: kb build (ours; embedding the articles when the model is installed)")
+    r["build_ours"] = run_kb("build", "--project", str(root))
     progress("real corpus: kb build (with Material's search)")
     original = add_material_search(root)
     try:
@@ -468,6 +513,7 @@ def bench_real(b: Browser, workdir: Path, loads: int, per_set: int | None) -> di
     project = Project.load(root)
     served = {name: serve(site) for name, site in sites.items()}
     bases = {name: base for name, (base, _) in served.items()}
+    kb_serve, bases["kb serve"] = start_kb_serve(root)
     b.allowed |= {urlparse(base).netloc for base in bases.values()}
     sizes = Sizes(sites["ours"])
     try:
@@ -475,22 +521,32 @@ def bench_real(b: Browser, workdir: Path, loads: int, per_set: int | None) -> di
         later = []  # (query, search-data paths) of every query after the first in a page
         for name, queries in query_sets:
             texts = [q.text for q in queries]
-            ranked_kb = [[hit.id for hit in search(project, t, audience="public", limit=LIMIT).hits] for t in texts]
-            progress(f"real corpus: {name} set in chromium (ours, Material)")
+            ranked_kb, retrieval = [], []
+            for t in texts:
+                result = search(project, t, audience="public", limit=LIMIT)
+                ranked_kb.append([hit.id for hit in result.hits])
+                retrieval.append(result.retrieval)
+            ranked_lexical = [[hit.id for hit in search(project, t, audience="public", limit=LIMIT, lexical_only=True).hits]
+                              for t in texts]
+            progress(f"real corpus: {name} set in chromium (ours, ours through kb serve, Material)")
             ranked_ours, data_ours = ours_rank(b, bases["ours"], texts)
+            ranked_served, sources = served_rank(b, bases["kb serve"], texts)
             ranked_mat = material_rank(b, bases["Material"], texts)
             later += list(zip(texts[1:], data_ours[1:]))
-            same = sum(set(k[:5]) == set(o[:5]) for k, o in zip(ranked_kb, ranked_ours))
+            same = sum(set(k[:5]) == set(o[:5]) for k, o in zip(ranked_lexical, ranked_ours))
             r["sets"].append({"name": name, "n": len(queries), "kb": quality(queries, ranked_kb),
                               "ours": quality(queries, ranked_ours), "Material": quality(queries, ranked_mat),
-                              "same_top5": same, "first": (texts[0], data_ours[0])})
+                              "served": quality(queries, ranked_served), "by_api": sources.count("api"),
+                              "hybrid": retrieval.count("hybrid"), "same_top5": same, "first": (texts[0], data_ours[0])})
         every = [q.text for _, qs in query_sets for q in qs]
         picked = list(dict.fromkeys(every[::max(1, len(every) // SPEED_QUERIES)]))[:SPEED_QUERIES]
         progress(f"real corpus: {loads} cold load(s) × {len(picked)} queries × 2 sites")
-        runs = speed(b, bases, picked, loads)
+        runs = speed(b, {name: bases[name] for name in sites}, picked, loads)
     finally:
         for _, server in served.values():
             server.shutdown()
+        kb_serve.terminate()
+        kb_serve.wait(timeout=30)
     r["speed_queries"] = picked
     r["runs"] = runs
     ours = runs["ours"]
@@ -565,16 +621,23 @@ def print_table(real: dict | None, synthetic: dict) -> None:
     rows = []
     if real:
         label = f"real ({real['articles']:,})"
+        gap = TARGETS["recall_gap"]
         for s in real["sets"]:
-            kb, ours, mat = s["kb"], s["ours"], s["Material"]
+            kb, ours, mat, served = s["kb"], s["ours"], s["Material"], s["served"]
             name = f"{s['name']}, {s['n']} q"
             rows += [
                 (f"{label}: recall@5 ({name})", f"{ours['recall@5']:.3f}", f"{mat['recall@5']:.3f}",
-                 f"{kb['recall@5']:.3f}", f"within {TARGETS['recall_gap']} of kb",
-                 met(abs(ours["recall@5"] - kb["recall@5"]) <= TARGETS["recall_gap"] + 1e-9)),
+                 f"{kb['recall@5']:.3f}", f"within {gap} of kb", met(kb["recall@5"] - ours["recall@5"] <= gap + 1e-9)),
+                (f"{label}: recall@5 through kb serve ({name}) ⁴", f"{served['recall@5']:.3f}", "—",
+                 f"{kb['recall@5']:.3f}", f"within {gap} of kb", met(kb["recall@5"] - served["recall@5"] <= gap + 1e-9)),
                 (f"{label}: MRR@10 ({name})", f"{ours['mrr@10']:.3f}", f"{mat['mrr@10']:.3f}", f"{kb['mrr@10']:.3f}",
                  "—", ""),
-                (f"{label}: same top-5 set as kb search ({name})", f"{s['same_top5']}/{s['n']}", "—", "—", "—", ""),
+                (f"{label}: MRR@10 through kb serve ({name}) ⁴", f"{served['mrr@10']:.3f}", "—", f"{kb['mrr@10']:.3f}",
+                 "—", ""),
+                (f"{label}: same top-5 set as kb search's lexical ranking ({name})", f"{s['same_top5']}/{s['n']}", "—",
+                 "—", "all", met(s["same_top5"] == s["n"])),
+                (f"{label}: hybrid answers, through kb serve (in kb search) ({name})", f"{s['by_api']}/{s['n']}", "—",
+                 f"{s['hybrid']}/{s['n']}", "—", ""),
             ]
         rows += speed_rows(label, real["runs"]["ours"], real["runs"]["Material"], TARGETS["first_ms_real"], real)
     label = f"synthetic ({synthetic['articles']:,})"
@@ -611,6 +674,10 @@ def print_footer(real: dict | None, synthetic: dict, loads: int) -> None:
     print("³ Ours: from the page script's start (it starts a search/?q=… link while the page is still loading) to "
           "the results shown (data-kb-ms), on a cold load; the row above counts from navigation start, the theme's own "
           "page load included.")
+    if real:
+        print("⁴ Through kb serve: the same site served by `kb serve`, each query through the search page's form in one "
+              "page; the page shows /api/search's answer (kb search's, hybrid) when it comes in time, else the static "
+              "engine's. The row below counts the answers the page took from /api/search.")
     export = synthetic["export"]
     if synthetic["empty_first"]:
         print(f"NOTE: {synthetic['empty_first']} cold loads of the synthetic site showed no result for their query.")
