@@ -636,8 +636,8 @@ def print_table(real: dict | None, synthetic: dict) -> None:
                  "—", ""),
                 (f"{label}: same top-5 set as kb search's lexical ranking ({name})", f"{s['same_top5']}/{s['n']}", "—",
                  "—", "all", met(s["same_top5"] == s["n"])),
-                (f"{label}: hybrid answers, through kb serve (in kb search) ({name})", f"{s['by_api']}/{s['n']}", "—",
-                 f"{s['hybrid']}/{s['n']}", "—", ""),
+                (f"{label}: answered by /api/search through kb serve; kb search: fused ({name})",
+                 f"{s['by_api']}/{s['n']}", "—", f"{s['hybrid']}/{s['n']}", "—", ""),
             ]
         rows += speed_rows(label, real["runs"]["ours"], real["runs"]["Material"], TARGETS["first_ms_real"], real)
     label = f"synthetic ({synthetic['articles']:,})"
@@ -677,7 +677,8 @@ def print_footer(real: dict | None, synthetic: dict, loads: int) -> None:
     if real:
         print("⁴ Through kb serve: the same site served by `kb serve`, each query through the search page's form in one "
               "page; the page shows /api/search's answer (kb search's, hybrid) when it comes in time, else the static "
-              "engine's. The row below counts the answers the page took from /api/search.")
+              "engine's. A later row counts the answers the page took from /api/search, and beside it the queries kb search "
+              "answered with both retrievers (an error code is answered by the words alone).")
     export = synthetic["export"]
     if synthetic["empty_first"]:
         print(f"NOTE: {synthetic['empty_first']} cold loads of the synthetic site showed no result for their query.")
