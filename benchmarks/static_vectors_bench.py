@@ -42,7 +42,8 @@ from site_bench import print_aligned, remove_workdir
 HERE = Path(__file__).resolve().parent
 TICKETS = HERE / "tickets_alchemy.yml"
 SIF_A = 1e-4
-# (name, query side, article side, word weights, lexical weight in the fusion)
+# (name, query side, article side, word weights, lexical weight in the fusion, whatever
+# share of the words matched)
 VARIANTS = [
     ("static query, uniform, 0.5", "query", "model", "uniform", 0.5),
     ("static query, uniform, 0.8", "query", "model", "uniform", 0.8),
@@ -101,15 +102,12 @@ class StaticQuery:
         return self.model.query(text) if vector is None else vector
 
 
-def article_texts_by_row(opened) -> list[str]:
-    """The texts embedded for each row of the dense matrix (passage and title joined)."""
-    from kb.search.embedding import article_texts
+def article_texts_by_row(opened) -> list[tuple[str, str]]:
+    """The texts embedded for each row of the dense matrix (passage, title), as the index
+    embeds them, from its stored fields."""
+    from kb.search.index import _embedded_texts
 
-    by_id = {}
-    for fields in opened.searcher.reader().all_stored_fields():
-        passage, title = article_texts(fields["title"], fields["symptoms"].split("\n"),
-                                       [s for s in fields["reported"].split("\n") if s], fields["body"])
-        by_id[fields["id"]] = (passage, title)
+    by_id = {fields["id"]: _embedded_texts(fields) for fields in opened.searcher.reader().all_stored_fields()}
     return [by_id[i] for i in opened.dense.ids]
 
 
@@ -157,7 +155,7 @@ def main() -> None:
 
         measure("lexical (the site today)", lexical_only=True)
         measure("hybrid (kb search, the model)")
-        matrix, weight = dense.matrix, fusion.LEXICAL_WEIGHT
+        matrix, weights_kept = dense.matrix, (fusion.LEXICAL_WEIGHT, fusion.LEXICAL_WEIGHT_MATCHED)
         texts = article_texts_by_row(opened)
         try:
             for label, side, articles, weights, lexical_weight in VARIANTS:
@@ -166,11 +164,12 @@ def main() -> None:
                     progress("embedding the corpus' words (static articles)")
                     dense.matrix = np.stack([0.5 * words.vector(p, side, weights) + 0.5 * words.vector(t, side, weights)
                                              for p, t in texts])
-                fusion.LEXICAL_WEIGHT = lexical_weight
+                fusion.LEXICAL_WEIGHT = fusion.LEXICAL_WEIGHT_MATCHED = lexical_weight
                 measure(label)
                 dense.matrix = matrix
         finally:
-            dense.embedder, dense.matrix, fusion.LEXICAL_WEIGHT = model, matrix, weight
+            dense.embedder, dense.matrix = model, matrix
+            fusion.LEXICAL_WEIGHT, fusion.LEXICAL_WEIGHT_MATCHED = weights_kept
     finally:
         remove_workdir(workdir)
     print_aligned(("variant", *(f"{name} ({len(qs)})" for name, qs in answerable)), rows, left=1)

@@ -67,13 +67,12 @@ def measure(project, query_sets) -> dict:
     for name, queries in query_sets:
         answered = [q for q in queries if q.ids]
         out_of_scope = [q for q in queries if not q.ids]
-        if out_of_scope:
-            flagged = sum(not sure for sure in rank_kb(project, out_of_scope)[1])
-            answerable_flagged = sum(not sure for sure in rank_kb(project, answered)[1])
-            result[f"{name} out-of-scope", None] = {"flagged": f"{flagged}/{len(out_of_scope)}",
-                                                    "answerable flagged": f"{answerable_flagged}/{len(answered)}"}
         for lexical_only in (False, True):
-            ranked = rank_kb(project, answered, lexical_only=lexical_only)[0]
+            ranked, sure = rank_kb(project, answered, lexical_only=lexical_only)
+            if out_of_scope and not lexical_only:
+                flagged = sum(not s for s in rank_kb(project, out_of_scope)[1])
+                result[f"{name} out-of-scope", None] = {"flagged": f"{flagged}/{len(out_of_scope)}",
+                                                        "answerable flagged": f"{sure.count(False)}/{len(answered)}"}
             result[name, lexical_only] = quality(answered, ranked)
             everyday = [(q, r) for q, r in zip(answered, ranked) if q.kind == "everyday"]
             if everyday:
