@@ -268,4 +268,4 @@ def test_many_changed_articles_ask_for_kb_index(tmp_path):
     for path in sorted((root / "kb_articles").rglob("KB-*.md"))[:21]:
         path.write_text(path.read_text(encoding="utf-8") + "\n补充说明。\n", encoding="utf-8")
     stale = runner.invoke(cli, ["search", "公文", "--project", str(root)])
-    assert stale.exit_code == 1 and "搜索索引已过期：21 个文章文件有变化" in stale.output, stale.output
+    assert stale.exit_code == 1 and "搜索索引已过期：21 个文件有变化" in stale.output, stale.output

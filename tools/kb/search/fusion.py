@@ -19,7 +19,8 @@ z-scores and reciprocal-rank fusion.) Reported on the held-out, test and hard se
 Confidence: callers also ask about what no article covers (打印机卡纸了怎么办). When the
 best cosine is low and the lexical engine matched little of the query, the result says
 so (`SearchResult.confident`) and the doors show the hotline instead of a confident
-wrong answer.
+wrong answer. So they do when the query is nearer a question the project lists as out of
+scope (kb.search.out_of_scope) than any article, by more than OUT_OF_SCOPE_MARGIN.
 """
 
 from __future__ import annotations
@@ -38,6 +39,12 @@ CANDIDATES = 50
 LOW_COSINE = 0.8875   # under this the best article is probably not about the question,
 WEAK_COSINE = 0.89    # under this too, when none of the caller's words is in it,
 CLAUSES_MATCHED = 0.75  # unless the lexical engine found this share of the words in one article.
+# A query is out of scope when a listed out-of-scope question is nearer to it than the best
+# article by this much. Chosen on the tuning queries with a list of 40 written apart
+# (benchmarks/out_of_scope_alchemy.yml): the smallest margin that flags no more of the dev
+# set's and the 200 tickets' answerable questions than the cosines alone (7 of 285; 0.02
+# flags 10, 0.01 17, 0 49).
+OUT_OF_SCOPE_MARGIN = 0.025
 
 
 @dataclass
@@ -49,6 +56,7 @@ class DenseScores:
     low: float
     high: float
     cosine: Callable[[int], float | None]  # docnum → cosine; None: the article has no vector
+    out_of_scope: tuple[float, str] | None = None  # the nearest listed out-of-scope question: (cosine, question)
 
 
 def fuse(lexical: dict, dense: DenseScores, clauses_matched: float) -> dict:
@@ -73,3 +81,9 @@ def confident(best_cosine: float | None, clauses_matched: float) -> bool:
     if clauses_matched >= CLAUSES_MATCHED:
         return True
     return best_cosine >= LOW_COSINE and (best_cosine >= WEAK_COSINE or clauses_matched > 0)
+
+
+def is_in_scope(best_cosine: float, clauses_matched: float, out_of_scope_cosine: float) -> bool:
+    """False when the query is nearer a listed out-of-scope question than any article (see
+    the module's doc); an article holding most of the caller's words keeps it in scope."""
+    return clauses_matched >= CLAUSES_MATCHED or out_of_scope_cosine <= best_cosine + OUT_OF_SCOPE_MARGIN

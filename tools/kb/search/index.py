@@ -82,8 +82,9 @@ def reported_symptoms(project: Project, audience: str) -> Callable[[Article], li
 
 
 def watched_stamps(project: Project) -> dict[str, str]:
-    """What makes an index stale: every article file (mtime and size), and the ticket
-    store (its version, which every committed `kb link` changes)."""
+    """What makes an index stale: every article file (mtime and size), the ticket store
+    (its version, which every committed `kb link` changes) and the list of out-of-scope
+    questions (its vectors are the index's too)."""
     stamps = {}
     for entry in project.article_files():
         try:
@@ -94,6 +95,11 @@ def watched_stamps(project: Project) -> dict[str, str]:
     version = _store_version(project)
     if version is not None:
         stamps[str(project.ticket_store_path)] = f"v:{version}"
+    try:
+        st = project.out_of_scope_path.stat()
+        stamps[str(project.out_of_scope_path)] = f"{st.st_mtime_ns}:{st.st_size}"
+    except FileNotFoundError:
+        pass
     return stamps
 
 
@@ -257,17 +263,20 @@ def _embedded_texts(document: dict) -> tuple[str, str]:
 
 def _vectors(project, folder: Path, entries: dict[str, dict], texts: dict[str, tuple[str, str]], embedder,
              report: IndexReport, progress) -> None:
-    """`folder`'s vectors for the articles of its manifest `entries`; `texts` holds the
-    embedded texts of each article (re)indexed in this run. Vectors of the index being replaced
-    and of the other audience's index are reused by content key."""
-    from kb.search.vectors import VECTORS, update_vectors
+    """`folder`'s vectors for the articles of its manifest `entries`, and for the project's
+    out-of-scope questions; `texts` holds the embedded texts of each article (re)indexed in
+    this run. Vectors of the index being replaced and of the other audience's index are
+    reused by content key."""
+    from kb.search.vectors import OUT_OF_SCOPE_VECTORS, VECTORS, update_out_of_scope, update_vectors
 
     if embedder is None:
         (folder / VECTORS).unlink(missing_ok=True)
+        (folder / OUT_OF_SCOPE_VECTORS).unlink(missing_ok=True)
         return
     known = [folder, *(index_dir(project, a) for a in ("public", "internal"))]
     update = update_vectors(folder, {e["id"]: e["vector"] for e in entries.values()}, texts, embedder, known, progress)
     report.model, report.embedded, report.vectors_reused = embedder.name, update.embedded, update.reused
+    update_out_of_scope(folder, project.out_of_scope, embedder, known)
 
 
 def _document(article: Article, symptoms_reported: list[str]) -> dict:
@@ -330,10 +339,11 @@ def _incremental(project, audience, target, previous, stamps, reported, report, 
 
     entries, texts = dict(previous["articles"]), {}
     links = str(project.ticket_store_path)
+    not_articles = {links, str(project.out_of_scope_path)}
     if stamps.get(links) != previous["stamps"].get(links):
-        examine = [p for p in stamps if p != links]  # reported symptoms may have changed anywhere
+        examine = [p for p in stamps if p not in not_articles]  # reported symptoms may have changed anywhere
     else:
-        examine = [p for p, value in stamps.items() if previous["stamps"].get(p) != value and p != links]
+        examine = [p for p, value in stamps.items() if previous["stamps"].get(p) != value and p not in not_articles]
     gone = [p for p in entries if p not in stamps]
 
     ix = windex.open_dir(str(target))

