@@ -137,6 +137,9 @@ def test_the_page_shows_the_hybrid_engines_answer(served, new_page):
     query = "发不出去"  # which thing? the words find mail first; with the model, 公文 too
     hits, headers = api_search(served, query)
     assert headers["x-kb-retrieval"] == "hybrid" and headers["x-kb-confident"] == "1"
+    assert "x-kb-out-of-scope" not in headers
+    listed = api_search(served, "打印机卡纸了怎么办")[1]  # near a question docs/_data/out_of_scope.yml lists
+    assert listed["x-kb-confident"] == "0" and listed["x-kb-out-of-scope"] == "1"
     page = new_page()
     held = HeldStatic(page)
     page.goto(f"{served}/search/?q={quote(query)}", wait_until="commit")
@@ -179,7 +182,7 @@ def test_a_typo_is_read_and_said(served, new_page):
 def test_nothing_fits_says_so_with_the_hotline(served, new_page):
     page = new_page()
     HeldStatic(page)
-    page.goto(f"{served}/search/?q={quote('打印机卡纸了怎么办')}", wait_until="commit")
+    page.goto(f"{served}/search/?q={quote('火星的天气怎么样')}", wait_until="commit")
     found = shown(page)
     assert found["source"] == "api" and found["ids"]
     assert found["status"].startswith("可能没有相关文章：下面 ")  # in the live status line
@@ -193,6 +196,10 @@ def test_nothing_fits_says_so_with_the_hotline(served, new_page):
         page.add_script_tag(path=str(AXE))
         violations = page.evaluate("axe.run(document).then(r => r.violations.map(v => v.id))")
         assert violations == []
+    # A question the sample lists as out of scope: rewording will not help, the hotline will.
+    found = submit(page, "打印机卡纸了怎么办")
+    assert found["source"] == "api" and found["status"].startswith("可能没有相关文章：这个问题可能不在本知识库的服务范围内")
+    assert "这类问题请直接联系服务中心或相关部门" in found["notice"] and notice.locator(".kb-hotline__number").all_inner_texts() == numbers
     # A confident answer next: the notice goes.
     found = submit(page, "公文发送失败")
     assert found["source"] == "api" and found["notice"] is None and not found["status"].startswith("可能")

@@ -279,6 +279,8 @@ class KBApp:
                    ("X-KB-Retrieval", result.retrieval)]
         if result.corrected:
             headers.append(("X-KB-Corrected", quote(result.corrected, safe="")))
+        if result.out_of_scope:  # which listed question it resembles stays with the engineers
+            headers.append(("X-KB-Out-Of-Scope", "1"))
         return 200, [hit.to_dict() for hit in result.hits], headers
 
     def feedback(self, body: dict):

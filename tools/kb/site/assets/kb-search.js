@@ -652,7 +652,7 @@
   // `kb search`, which reads pinyin typos and says when nothing fits. Either script may
   // run first: the offer waits on window.kbSearchRemote (as data files wait on
   // kbSearchQueue) until this script takes it. The offer is {search(query, limit)}: a
-  // promise of {hits (kb search --json), confident, corrected}, or of null for a query it
+  // promise of {hits (kb search --json), confident, outOfScope, corrected}, or of null for a query it
   // declines; it rejects on any failure.
   var remote = null, remoteBroken = false, racing = null;
   function attach(offer) {
@@ -702,10 +702,12 @@
               symptoms: Array.isArray(h.symptoms) ? h.symptoms.map(String) : [], snippet: parts};
     });
     return {query: query, hits: hits, total: hits.length, more: hits.length >= limit, terms: answer.terms || terms,
-            didYouMean: [], nearest: [], confident: answer.confident !== false, corrected: answer.corrected || null};
+            didYouMean: [], nearest: [], confident: answer.confident !== false, outOfScope: answer.outOfScope === true,
+            corrected: answer.corrected || null};
   }
 
-  // 可能没有相关文章 comes with the hotline the nothing-found box shows, above the results.
+  // 可能没有相关文章 comes with the hotline the nothing-found box shows, above the results. A
+  // question the knowledge base does not answer (outOfScope) is not helped by rewording it.
   function notice(page, result) {
     var confident = result.confident !== false || !result.hits.length;
     if (!page.notice) {
@@ -718,7 +720,7 @@
     page.notice.hidden = confident;
     if (confident) return;
     var hotline = page.none.querySelector(".kb-hotline");
-    page.notice.append(el("p", {}, ["换个说法再试一次，或直接联系服务中心："]));
+    page.notice.append(el("p", {}, [result.outOfScope ? "这类问题请直接联系服务中心或相关部门：" : "换个说法再试一次，或直接联系服务中心："]));
     if (hotline) page.notice.append(hotline.cloneNode(true));
   }
 
@@ -743,7 +745,9 @@
         (result.total > n || result.more ? "，显示最相关的 " + n + " 篇" : "")
       : "没有找到与“" + result.query + "”匹配的文章";
     if (n && result.confident === false) {
-      status.replaceChildren(el("strong", {}, ["可能没有相关文章"]), "：下面 " + n + " 篇与您的问题关系不大，仅供参考");
+      status.replaceChildren(el("strong", {}, ["可能没有相关文章"]), result.outOfScope
+        ? "：这个问题可能不在本知识库的服务范围内，下面 " + n + " 篇仅供参考"
+        : "：下面 " + n + " 篇与您的问题关系不大，仅供参考");
     }
     if (result.corrected) status.prepend("已按“" + result.corrected + "”查找。");
     notice(page, result);

@@ -104,6 +104,7 @@
       return r.json().then(function (hits) {
         var corrected = r.headers.get("X-KB-Corrected");
         return {hits: hits, confident: r.headers.get("X-KB-Confident") !== "0",
+                outOfScope: r.headers.get("X-KB-Out-Of-Scope") === "1",
                 corrected: corrected ? decodeURIComponent(corrected) : null, retrieval: r.headers.get("X-KB-Retrieval")};
       });
     });
