@@ -26,6 +26,8 @@ def test_bad_entries_are_reported_by_line_and_the_rest_kept(tmp_path):
         (3, "第 2 项不是一句问题"), (4, "第 3 项不是一句问题"), (5, "问题“食堂几点开饭”与第 2 行重复")]
     path.write_text("- 食堂几点开饭\n", encoding="utf-8")
     assert load_out_of_scope(path, "x.yml")[1][0].message == "缺少 questions 列表"
+    path.write_text("questions:\n  # 都删了\n", encoding="utf-8")
+    assert load_out_of_scope(path, "x.yml") == ((), [])
     path.write_text("questions: [食堂\n", encoding="utf-8")
     assert "YAML 语法错误" in load_out_of_scope(path, "x.yml")[1][0].message
 

@@ -5,7 +5,7 @@ every week; listed once, a caller's question close to one of them is answered wi
 
 The model embeds each listed question at `kb index` (beside the article vectors, reused by
 content key); a query's best cosine with them is weighed against its best article's in
-kb.search.fusion.confident. The model's cosines alone flag few of the out-of-scope
+kb.search.fusion.is_in_scope. The model's cosines alone flag few of the out-of-scope
 questions that share words with the articles (打印机卡纸, 门禁卡刷不开): e5-small puts
 any office question close to every office article.
 """
@@ -22,14 +22,16 @@ FORMAT_HINT = "写成 questions: 下面每行一个来电者会问、但知识�
 
 
 def load_out_of_scope(path: Path, display: str) -> tuple[tuple[str, ...], list[Problem]]:
-    """The listed questions, in file order without repeats; a missing file lists none, a
-    broken entry is reported with its line and the others kept."""
+    """The listed questions, in file order without repeats; a missing file or an empty
+    list lists none, a broken entry is reported with its line and the others kept."""
     if not path.is_file():
         return (), []
     data, node, problems = load_yaml(path, display)
     if problems:
         return (), problems
-    questions = (data or {}).get("questions") if isinstance(data or {}, dict) else None
+    questions = data.get("questions") if isinstance(data, dict) else None
+    if isinstance(data, dict) and "questions" in data and questions is None:  # every entry removed
+        return (), []
     if not isinstance(questions, list):
         return (), [Problem(display, 1, "缺少 questions 列表", FORMAT_HINT)]
     lines = entry_lines(node)

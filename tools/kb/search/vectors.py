@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kb.search.embedding import Embedder, article_vectors
+from kb.search.embedding import Embedder, article_vectors, content_key
 
 VECTORS = "vectors.npz"
 OUT_OF_SCOPE_VECTORS = "out_of_scope.npz"
@@ -102,27 +102,23 @@ def update_vectors(folder: Path, wanted: dict[str, str], texts: dict[str, tuple[
     return update
 
 
-def update_out_of_scope(folder: Path, questions: tuple[str, ...], embedder: Embedder, known: list[Path]) -> int:
+def update_out_of_scope(folder: Path, questions: tuple[str, ...], embedder: Embedder, known: list[Path]) -> None:
     """Write `folder`'s vectors of the out-of-scope questions (as queries: they are compared
     with callers' queries), reusing any some folder in `known` has; no file when none are
-    listed. Returns how many were embedded."""
-    from kb.search.embedding import content_key
-
-    path = folder / OUT_OF_SCOPE_VECTORS
+    listed."""
     if not questions:
-        path.unlink(missing_ok=True)
-        return 0
+        (folder / OUT_OF_SCOPE_VECTORS).unlink(missing_ok=True)
+        return
     keys = [content_key(embedder.name, ("query", q)) for q in questions]
     cache: dict[str, np.ndarray] = {}
     for source in dict.fromkeys(known):
         old = read_vectors(source, OUT_OF_SCOPE_VECTORS)
         if old is not None and old.model == embedder.name:
             if source == folder and old.keys == keys:
-                return 0
+                return
             cache.update(old.by_key())
-    missing = [(q, k) for q, k in zip(questions, keys) if k not in cache]
-    for question, key in missing:
-        cache[key] = embedder.query(question)
+    for question, key in zip(questions, keys):
+        if key not in cache:
+            cache[key] = embedder.query(question)
     write_vectors(folder, Vectors(embedder.name, list(questions), keys, np.stack([cache[k] for k in keys])),
                   OUT_OF_SCOPE_VECTORS)
-    return len(missing)
