@@ -66,6 +66,21 @@ def write_vectors(folder: Path, vectors: Vectors, name: str = VECTORS) -> None:
         raise
 
 
+def _reusable(folder: Path, name: str, embedder: Embedder, known: list[Path],
+              holds: Callable[[Vectors], bool]) -> dict[str, np.ndarray] | None:
+    """Content key → vector, from the `name` file of every folder in `known` made by this
+    model, each read once; None when `folder`'s own file already `holds` what is wanted."""
+    cache: dict[str, np.ndarray] = {}
+    for source in dict.fromkeys(known):
+        old = read_vectors(source, name)
+        if old is None or old.model != embedder.name:
+            continue
+        if source == folder and holds(old):
+            return None
+        cache.update(old.by_key())
+    return cache
+
+
 @dataclass
 class VectorUpdate:
     embedded: int = 0
@@ -79,14 +94,9 @@ def update_vectors(folder: Path, wanted: dict[str, str], texts: dict[str, tuple[
     and title, `embedding.article_texts`) otherwise. Each folder is read once; a folder
     already holding exactly `wanted` is left as it is (most `kb index` runs, and every
     refresh before a `kb search`)."""
-    cache: dict[str, np.ndarray] = {}
-    for source in dict.fromkeys(known):
-        old = read_vectors(source)
-        if old is None or old.model != embedder.name:
-            continue
-        if source == folder and dict(zip(old.ids, old.keys)) == wanted:
-            return VectorUpdate(reused=len(wanted))
-        cache.update(old.by_key())
+    cache = _reusable(folder, VECTORS, embedder, known, lambda old: dict(zip(old.ids, old.keys)) == wanted)
+    if cache is None:
+        return VectorUpdate(reused=len(wanted))
     update = VectorUpdate()
     missing = [article_id for article_id, key in wanted.items() if key not in cache]
     for start in range(0, len(missing), BATCH):
@@ -110,13 +120,9 @@ def update_out_of_scope(folder: Path, questions: tuple[str, ...], embedder: Embe
         (folder / OUT_OF_SCOPE_VECTORS).unlink(missing_ok=True)
         return
     keys = [content_key(embedder.name, ("query", q)) for q in questions]
-    cache: dict[str, np.ndarray] = {}
-    for source in dict.fromkeys(known):
-        old = read_vectors(source, OUT_OF_SCOPE_VECTORS)
-        if old is not None and old.model == embedder.name:
-            if source == folder and old.keys == keys:
-                return
-            cache.update(old.by_key())
+    cache = _reusable(folder, OUT_OF_SCOPE_VECTORS, embedder, known, lambda old: old.keys == keys)
+    if cache is None:
+        return
     for question, key in zip(questions, keys):
         if key not in cache:
             cache[key] = embedder.query(question)
